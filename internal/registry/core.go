@@ -1,0 +1,8 @@
+package registry
+
+// coreResources lists the core/v1 resources.
+func coreResources() []Resource {
+	return []Resource{
+		configMaps(),
+	}
+}
