@@ -1,8 +1,10 @@
 package registry
 
 import (
+	"strings"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/duration"
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -32,4 +34,45 @@ func validateDataKey(k string, p *field.Path) field.ErrorList {
 		errs = append(errs, field.Invalid(p, k, msg))
 	}
 	return errs
+}
+
+// column describes a table column; wide columns (kubectl get -o wide) have
+// priority 1.
+func column(name, typ, description string) metav1.TableColumnDefinition {
+	return metav1.TableColumnDefinition{Name: name, Type: typ, Description: description}
+}
+
+func wideColumn(name, typ, description string) metav1.TableColumnDefinition {
+	c := column(name, typ, description)
+	c.Priority = 1
+	return c
+}
+
+// microSince renders the time since a MicroTime like age.
+func microSince(t metav1.MicroTime) string {
+	if t.IsZero() {
+		return "<unknown>"
+	}
+	return duration.HumanDuration(time.Since(t.Time))
+}
+
+// orNone returns s, or "<none>" when s is empty, as kubectl prints unset
+// values.
+func orNone(s string) string {
+	if s == "" {
+		return "<none>"
+	}
+	return s
+}
+
+// podSpecContainersAndImages gives the comma-separated container names and
+// images of a pod spec, for the Containers and Images columns of workloads.
+func podSpecContainersAndImages(s *corev1.PodSpec) (names, images string) {
+	n := make([]string, 0, len(s.Containers))
+	im := make([]string, 0, len(s.Containers))
+	for _, c := range s.Containers {
+		n = append(n, c.Name)
+		im = append(im, c.Image)
+	}
+	return strings.Join(n, ","), strings.Join(im, ",")
 }

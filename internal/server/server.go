@@ -1,12 +1,30 @@
-// Package server assembles a skiff control plane: the cluster store
-// (embedded etcd or external endpoints), the certificates, and the API
-// server. It is a thin wiring of components that each own their state.
+// Package server assembles a skiff control plane: the certificates, the
+// cluster store (embedded etcd or external endpoints) and the API server. It
+// is a thin wiring of components that each own their state.
 package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
+	"fmt"
 	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"skiff.dev/internal/apiserver"
+	"skiff.dev/internal/controllers/namespace"
+	"skiff.dev/internal/discovery"
+	"skiff.dev/internal/kubeconfig"
+	"skiff.dev/internal/pki"
+	"skiff.dev/internal/registry"
+	"skiff.dev/internal/store"
+	"skiff.dev/internal/version"
 )
 
 // Options configure a control plane.
@@ -22,12 +40,18 @@ type Options struct {
 	EtcdServers []string
 	// Log receives the server's log lines; nil discards them.
 	Log io.Writer
+	// BookmarkInterval overrides how often watches get bookmarks (tests).
+	BookmarkInterval time.Duration
 }
 
 // Server is a running control plane.
 type Server struct {
 	url        string
 	kubeconfig string
+	certs      *pki.Bundle
+	api        *apiserver.Server
+	store      *store.Store
+	etcd       *store.Embedded
 	done       chan struct{}
 	err        error
 }
@@ -35,7 +59,160 @@ type Server struct {
 // Start starts a control plane and returns once the API answers.
 // Cancelling ctx stops it; Wait reports how it ended.
 func Start(ctx context.Context, o Options) (*Server, error) {
-	return nil, errors.New("server: not implemented yet")
+	if o.DataDir == "" {
+		return nil, errors.New("server: a data directory is required")
+	}
+	logw := o.Log
+	if logw == nil {
+		logw = io.Discard
+	}
+	log := slog.New(slog.NewTextHandler(logw, nil))
+	if err := os.MkdirAll(o.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	var hosts []string
+	if o.BindAddress != "" && o.BindAddress != "0.0.0.0" && o.BindAddress != "::" {
+		hosts = append(hosts, o.BindAddress)
+	}
+	certs, err := pki.Ensure(filepath.Join(o.DataDir, "tls"), hosts)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{certs: certs, done: make(chan struct{}),
+		kubeconfig: filepath.Join(o.DataDir, "admin.kubeconfig")}
+	ctx, cancel := context.WithCancel(ctx)
+	ok := false
+	defer func() {
+		if !ok {
+			cancel()
+			s.closeStore()
+		}
+	}()
+	if err := s.openStore(ctx, o, certs); err != nil {
+		return nil, err
+	}
+	api, err := apiserver.New(apiserver.Options{
+		Store:            s.store,
+		Resources:        registry.All(),
+		Version:          version.Info(),
+		BookmarkInterval: o.BookmarkInterval,
+		Log:              log,
+		Paths:            paths(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.api = api
+	go api.Run(ctx)
+
+	ln, err := net.Listen("tcp", net.JoinHostPort(o.BindAddress, strconv.Itoa(o.APIPort)))
+	if err != nil {
+		return nil, fmt.Errorf("server: listen on port %d: %w", o.APIPort, err)
+	}
+	tlsConfig, err := serverTLS(certs)
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	httpSrv := &http.Server{Handler: api, TLSConfig: tlsConfig, ReadHeaderTimeout: 30 * time.Second,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
+	go func() { _ = httpSrv.ServeTLS(ln, "", "") }()
+
+	host := "127.0.0.1"
+	if len(hosts) > 0 {
+		host = hosts[0]
+	}
+	s.url = "https://" + net.JoinHostPort(host, strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))
+	if err := api.Ready(ctx); err != nil {
+		return nil, err
+	}
+	if err := kubeconfig.Write(s.kubeconfig, s.url, certs.CACert, certs.AdminCert, certs.AdminKey); err != nil {
+		return nil, err
+	}
+	cfg, err := clientConfig(s.kubeconfig, "skiff-controller-manager")
+	if err != nil {
+		return nil, err
+	}
+	if err := bootstrap(ctx, cfg); err != nil {
+		return nil, err
+	}
+	nsc, err := namespace.New(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	go nsc.Run(ctx)
+	ok = true
+	go func() {
+		defer close(s.done)
+		var etcdErr <-chan error
+		if s.etcd != nil {
+			etcdErr = s.etcd.Err()
+		}
+		select {
+		case <-ctx.Done():
+		case err := <-etcdErr:
+			s.err = fmt.Errorf("server: etcd stopped: %w", err)
+		}
+		cancel()
+		sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer scancel()
+		_ = httpSrv.Shutdown(sctx)
+		httpSrv.Close()
+		s.closeStore()
+	}()
+	log.Info("API server ready", "url", s.url)
+	return s, nil
+}
+
+func (s *Server) openStore(ctx context.Context, o Options, certs *pki.Bundle) error {
+	if len(o.EtcdServers) > 0 {
+		client, err := store.Dial(ctx, o.EtcdServers, certs.CACert, certs.EtcdClientCert, certs.EtcdClientKey)
+		if err != nil {
+			return err
+		}
+		s.store = store.New(client)
+		return nil
+	}
+	e, err := store.StartEmbedded(ctx, store.EmbeddedOptions{
+		Dir:      filepath.Join(o.DataDir, "etcd"),
+		CAFile:   certs.CACert,
+		CertFile: certs.EtcdServerCert,
+		KeyFile:  certs.EtcdServerKey,
+		LogFile:  filepath.Join(o.DataDir, "etcd.log"),
+	})
+	if err != nil {
+		return err
+	}
+	s.etcd = e
+	s.store = store.New(e.Client())
+	return nil
+}
+
+func (s *Server) closeStore() {
+	if s.store != nil {
+		_ = s.store.Client().Close()
+	}
+	if s.etcd != nil {
+		s.etcd.Close()
+	}
+}
+
+func paths() []apiserver.PathHandler {
+	res := registry.All()
+	return []apiserver.PathHandler{discovery.New(res)}
+}
+
+func serverTLS(certs *pki.Bundle) (*tls.Config, error) {
+	cert, err := tls.LoadX509KeyPair(certs.ServerCert, certs.ServerKey)
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	pool, err := certs.CAPool()
+	if err != nil {
+		return nil, err
+	}
+	return &tls.Config{Certificates: []tls.Certificate{cert}, ClientAuth: tls.VerifyClientCertIfGiven,
+		ClientCAs: pool, MinVersion: tls.VersionTLS12, NextProtos: []string{"h2", "http/1.1"}}, nil
 }
 
 // URL is the API server's base URL, e.g. https://127.0.0.1:6443.
@@ -44,5 +221,19 @@ func (s *Server) URL() string { return s.url }
 // Kubeconfig is the path of the admin kubeconfig.
 func (s *Server) Kubeconfig() string { return s.kubeconfig }
 
+// Certs are the cluster's certificate files.
+func (s *Server) Certs() *pki.Bundle { return s.certs }
+
+// EtcdURL is the embedded etcd's client URL, "" with external etcd.
+func (s *Server) EtcdURL() string {
+	if s.etcd == nil {
+		return ""
+	}
+	return s.etcd.ClientURL
+}
+
 // Wait blocks until the server has stopped and returns why.
 func (s *Server) Wait() error { <-s.done; return s.err }
+
+// Done is closed when the server has stopped.
+func (s *Server) Done() <-chan struct{} { return s.done }

@@ -1,0 +1,197 @@
+package apiserver
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/runtime"
+
+	"skiff.dev/internal/store"
+)
+
+// mutation turns the current object (a copy the caller may change) into
+// the desired one. It gets nil when the object does not exist and the
+// update may create it.
+type mutation func(current runtime.Object) (runtime.Object, error)
+
+// updateOptions shape one update.
+type updateOptions struct {
+	sub     string // "" or "status"
+	manager string
+	// managed is false when the mutation already maintained managedFields
+	// (server-side apply).
+	managed bool
+	// createMissing lets the update create the object (apply, PUT of kinds
+	// that allow it).
+	createMissing bool
+	dryRun        bool
+}
+
+func (h *resource) update(w http.ResponseWriter, r *http.Request, ri requestInfo, sub string) error {
+	body, err := readBody(w, r)
+	if err != nil {
+		return err
+	}
+	obj := h.newObject()
+	warnings, err := decodeBody(r, body, h.res.Kind, obj)
+	if err != nil {
+		return err
+	}
+	m, _ := meta.Accessor(obj)
+	if m.GetName() != ri.Name {
+		return badRequest("the name of the object (%s) does not match the name on the URL (%s)", m.GetName(), ri.Name)
+	}
+	if h.res.Namespaced && m.GetNamespace() != "" && m.GetNamespace() != ri.Namespace {
+		return badRequest("the namespace of the provided object does not match the namespace sent on the request")
+	}
+	out, created, err := h.updateObject(r.Context(), r, ri, func(runtime.Object) (runtime.Object, error) {
+		return obj.DeepCopyObject(), nil
+	}, updateOptions{sub: sub, manager: managerName(r), managed: true, dryRun: isDryRun(r)})
+	if err != nil {
+		return err
+	}
+	code := http.StatusOK
+	if created {
+		code = http.StatusCreated
+	}
+	return h.respond(w, r, code, out, warnings)
+}
+
+// maxUpdateRetries bounds the retries of an unconditional update that keeps
+// losing races.
+const maxUpdateRetries = 16
+
+// updateObject reads the object, applies mutate, and writes the result with
+// compare-and-swap, retrying on a conflict unless the client named the
+// resourceVersion it expects.
+func (h *resource) updateObject(ctx context.Context, r *http.Request, ri requestInfo, mutate mutation, o updateOptions) (runtime.Object, bool, error) {
+	for attempt := 0; ; attempt++ {
+		current, rev, err := h.load(ctx, ri.Namespace, ri.Name)
+		if apierrors.IsNotFound(err) && o.createMissing {
+			obj, err := mutate(nil)
+			if err != nil {
+				return nil, false, err
+			}
+			created, err := h.createObject(ctx, r, ri.Namespace, obj)
+			return created, err == nil, err
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		old := current.DeepCopyObject()
+		obj, err := mutate(current)
+		if err != nil {
+			return nil, false, err
+		}
+		m, err := meta.Accessor(obj)
+		if err != nil {
+			return nil, false, err
+		}
+		precondition := m.GetResourceVersion() != ""
+		if precondition && m.GetResourceVersion() != strconv.FormatInt(rev, 10) {
+			return nil, false, conflict(h.gr, ri.Name)
+		}
+		if err := h.prepareUpdate(obj, old, o); err != nil {
+			return nil, false, err
+		}
+		if err := h.srv.admitUpdate(ctx, h, obj, old); err != nil {
+			return nil, false, err
+		}
+		out, err := h.write(ctx, obj, old, rev, o.dryRun)
+		if errors.Is(err, store.ErrConflict) && !precondition && attempt < maxUpdateRetries {
+			continue
+		}
+		if err != nil {
+			return nil, false, storeError(err, h.gr, ri.Name)
+		}
+		return out, false, nil
+	}
+}
+
+// prepareUpdate carries over what a client may not change, applies the
+// spec/status split and the strategy, and validates.
+func (h *resource) prepareUpdate(obj, old runtime.Object, o updateOptions) error {
+	m, _ := meta.Accessor(obj)
+	om, _ := meta.Accessor(old)
+	m.SetUID(om.GetUID())
+	m.SetCreationTimestamp(om.GetCreationTimestamp())
+	m.SetDeletionTimestamp(om.GetDeletionTimestamp())
+	m.SetDeletionGracePeriodSeconds(om.GetDeletionGracePeriodSeconds())
+	m.SetGeneration(om.GetGeneration())
+	m.SetSelfLink("")
+	if h.res.Namespaced && m.GetNamespace() == "" {
+		m.SetNamespace(om.GetNamespace())
+	}
+	st := h.res.Strategy
+	if st.HasStatus {
+		switch o.sub {
+		case "status":
+			copyPart(obj, old, "Spec")
+		case "":
+			copyPart(obj, old, "Status")
+		}
+	}
+	if st.Default != nil {
+		st.Default(obj)
+	}
+	if o.sub == "" && st.PrepareForUpdate != nil {
+		st.PrepareForUpdate(obj, old)
+	}
+	if st.Generation && o.sub == "" && specChanged(obj, old) {
+		m.SetGeneration(om.GetGeneration() + 1)
+	}
+	if err := h.validateUpdate(obj, old, o.sub); err != nil {
+		return err
+	}
+	if o.managed {
+		if fm, err := h.fields.get(o.sub); err == nil {
+			updated := fm.UpdateNoErrors(old, obj, o.manager)
+			if updated != obj {
+				nm, _ := meta.Accessor(updated)
+				m.SetManagedFields(nm.GetManagedFields())
+			}
+		}
+	}
+	return nil
+}
+
+// write stores obj over the revision rev. An update that changes nothing
+// writes nothing and keeps the resourceVersion, as upstream. An object
+// being deleted whose last finalizer is gone is deleted.
+func (h *resource) write(ctx context.Context, obj, old runtime.Object, rev int64, dryRun bool) (runtime.Object, error) {
+	m, _ := meta.Accessor(obj)
+	b, err := h.encodeStored(obj)
+	if err != nil {
+		return nil, err
+	}
+	if ob, err := h.encodeStored(old); err == nil && bytes.Equal(b, ob) {
+		setRev(m, rev)
+		return obj, nil
+	}
+	if dryRun {
+		setRev(m, rev)
+		return obj, nil
+	}
+	key := h.key(m.GetNamespace(), m.GetName())
+	if m.GetDeletionTimestamp() != nil && len(m.GetFinalizers()) == 0 && h.finalized(obj) {
+		drev, err := h.srv.opts.Store.Delete(ctx, key, rev)
+		if err != nil {
+			return nil, err
+		}
+		setRev(m, drev)
+		return obj, nil
+	}
+	nrev, err := h.srv.opts.Store.Update(ctx, key, b, rev)
+	if err != nil {
+		return nil, err
+	}
+	setRev(m, nrev)
+	return obj, nil
+}
+
+func formatRev(rev int64) string { return strconv.FormatInt(rev, 10) }
