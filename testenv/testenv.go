@@ -12,6 +12,8 @@ package testenv
 
 import (
 	"context"
+	"net/url"
+	"strconv"
 	"testing"
 	"time"
 
@@ -31,6 +33,8 @@ type Env struct {
 	DataDir string
 	// Server is the running control plane.
 	Server *server.Server
+	// Port is the API server's port.
+	Port int
 
 	stop context.CancelFunc
 }
@@ -41,6 +45,9 @@ type Options struct {
 	DataDir string
 	// BookmarkInterval makes watch bookmarks come faster than a minute.
 	BookmarkInterval time.Duration
+	// APIPort fixes the API port, e.g. to restart where clients expect the
+	// server; 0 picks a free one.
+	APIPort int
 }
 
 // Start starts a control plane that stops when the test ends.
@@ -64,7 +71,7 @@ func Start(t testing.TB, opts ...Options) *Env {
 // StartWith starts a control plane outside of a test's lifetime; call Stop.
 func StartWith(ctx context.Context, o Options) (*Env, error) {
 	ctx, cancel := context.WithCancel(ctx)
-	s, err := server.Start(ctx, server.Options{DataDir: o.DataDir, APIPort: 0, BindAddress: "127.0.0.1",
+	s, err := server.Start(ctx, server.Options{DataDir: o.DataDir, APIPort: o.APIPort, BindAddress: "127.0.0.1",
 		BookmarkInterval: o.BookmarkInterval})
 	if err != nil {
 		cancel()
@@ -76,7 +83,13 @@ func StartWith(ctx context.Context, o Options) (*Env, error) {
 		return nil, err
 	}
 	cfg.QPS, cfg.Burst = 1000, 2000
-	return &Env{Config: cfg, Kubeconfig: s.Kubeconfig(), DataDir: o.DataDir, Server: s, stop: cancel}, nil
+	u, err := url.Parse(s.URL())
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	port, _ := strconv.Atoi(u.Port())
+	return &Env{Config: cfg, Kubeconfig: s.Kubeconfig(), DataDir: o.DataDir, Server: s, Port: port, stop: cancel}, nil
 }
 
 // Stop stops the control plane and waits until it has.

@@ -5,8 +5,11 @@ import (
 	"slices"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/kube-openapi/pkg/validation/spec"
 	smdschema "sigs.k8s.io/structured-merge-diff/v6/schema"
 )
@@ -308,7 +311,13 @@ func describe(t reflect.Type) map[string]string {
 	return extraDocs[t]
 }
 
-// extraDocs describe types that have no SwaggerDoc method.
+// extraDocs describe the types that have no SwaggerDoc method.
 var extraDocs = map[reflect.Type]map[string]string{
 	reflect.TypeFor[runtime.RawExtension](): {"": "RawExtension holds an embedded object of any kind, as JSON (or, over protobuf, with its own encoding)."},
+	reflect.TypeFor[metav1.Time]():          {"": "Time is a timestamp in RFC 3339 form, to the second, in UTC: 2006-01-02T15:04:05Z."},
+	reflect.TypeFor[metav1.MicroTime]():     {"": "MicroTime is a timestamp in RFC 3339 form with microseconds: 2006-01-02T15:04:05.000000Z."},
+	reflect.TypeFor[metav1.Duration]():      {"": "Duration is a length of time written as Go writes durations: 1h2m3s, 500ms."},
+	reflect.TypeFor[resource.Quantity](): {"": "Quantity is a fixed-point number with an optional suffix: a binary one (Ki, Mi, Gi, Ti, Pi, Ei), " +
+		"a decimal one (m, k, M, G, T, P, E) or a decimal exponent (e3). Examples: 100m, 1.5, 128Mi, 2G."},
+	reflect.TypeFor[intstr.IntOrString](): {"": "IntOrString holds either an integer or a string, as JSON writes it: 80 or \"http\", 3 or \"25%\"."},
 }

@@ -8,7 +8,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apivalidation "k8s.io/apimachinery/pkg/api/validation"
 	"k8s.io/apimachinery/pkg/api/validation/path"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -46,19 +45,6 @@ func horizontalPodAutoscalersV2() Resource {
 		},
 	}
 }
-
-var hpaColumns = func() []metav1.TableColumnDefinition {
-	spec, status := autoscalingv2.HorizontalPodAutoscalerSpec{}.SwaggerDoc(), autoscalingv2.HorizontalPodAutoscalerStatus{}.SwaggerDoc()
-	return []metav1.TableColumnDefinition{
-		nameColumn,
-		column("Reference", "string", spec["scaleTargetRef"]),
-		column("Targets", "string", spec["metrics"]),
-		column("MinPods", "string", spec["minReplicas"]),
-		column("MaxPods", "string", spec["maxReplicas"]),
-		column("Replicas", "string", status["currentReplicas"]),
-		ageColumn,
-	}
-}()
 
 // defaultHPA applies upstream's autoscaling/v2 defaults: one minimum
 // replica, a CPU target of 80% when no metric is given, and, when a behavior
@@ -158,10 +144,6 @@ func validateMetricSpec(m *autoscalingv2.MetricSpec, p *field.Path) field.ErrorL
 		errs = append(errs, field.NotSupported(p.Child("type"), m.Type, []string{"ContainerResource", "External", "Object", "Pods", "Resource"}))
 	case !set:
 		errs = append(errs, field.Required(p.Child(sourceField(m.Type)), "must populate information for the given metric source"))
-	}
-	for t, present := range map[autoscalingv2.MetricSourceType]bool{m.Type: false} {
-		_ = t
-		_ = present
 	}
 	for _, t := range []autoscalingv2.MetricSourceType{autoscalingv2.ObjectMetricSourceType, autoscalingv2.PodsMetricSourceType,
 		autoscalingv2.ResourceMetricSourceType, autoscalingv2.ContainerResourceMetricSourceType, autoscalingv2.ExternalMetricSourceType} {
@@ -308,14 +290,4 @@ func validateHPAStatus(s *autoscalingv2.HorizontalPodAutoscalerStatus) field.Err
 	p := field.NewPath("status")
 	errs := apivalidation.ValidateNonnegativeField(int64(s.CurrentReplicas), p.Child("currentReplicas"))
 	return append(errs, apivalidation.ValidateNonnegativeField(int64(s.DesiredReplicas), p.Child("desiredReplicas"))...)
-}
-
-func hpaRow(h *autoscalingv2.HorizontalPodAutoscaler) []interface{} {
-	minPods := "<unset>"
-	if h.Spec.MinReplicas != nil {
-		minPods = fmt.Sprintf("%d", *h.Spec.MinReplicas)
-	}
-	ref := h.Spec.ScaleTargetRef.Kind + "/" + h.Spec.ScaleTargetRef.Name
-	return []interface{}{h.Name, ref, hpaTargets(h.Spec.Metrics, h.Status.CurrentMetrics), minPods,
-		int64(h.Spec.MaxReplicas), int64(h.Status.CurrentReplicas), age(h.CreationTimestamp)}
 }

@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -75,4 +76,15 @@ func podSpecContainersAndImages(s *corev1.PodSpec) (names, images string) {
 		im = append(im, c.Image)
 	}
 	return strings.Join(n, ","), strings.Join(im, ",")
+}
+
+// sortedResourceNames returns the names in a resource list in order, so
+// that errors and cells come out the same way every time.
+func sortedResourceNames(rl corev1.ResourceList) []corev1.ResourceName {
+	names := make([]corev1.ResourceName, 0, len(rl))
+	for n := range rl {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
 }

@@ -5,6 +5,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+	"maps"
+	"slices"
 )
 
 func configMaps() Resource {
@@ -52,14 +54,16 @@ const maxDataSize = 1 << 20
 func validateConfigMap(cm *corev1.ConfigMap) field.ErrorList {
 	var errs field.ErrorList
 	total := 0
-	for k, v := range cm.Data {
+	for _, k := range slices.Sorted(maps.Keys(cm.Data)) {
+		v := cm.Data[k]
 		errs = append(errs, validateDataKey(k, field.NewPath("data").Key(k))...)
 		if _, dup := cm.BinaryData[k]; dup {
 			errs = append(errs, field.Invalid(field.NewPath("data").Key(k), k, "duplicate of key present in binaryData"))
 		}
 		total += len(v)
 	}
-	for k, v := range cm.BinaryData {
+	for _, k := range slices.Sorted(maps.Keys(cm.BinaryData)) {
+		v := cm.BinaryData[k]
 		errs = append(errs, validateDataKey(k, field.NewPath("binaryData").Key(k))...)
 		total += len(v)
 	}

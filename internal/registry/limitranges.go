@@ -80,12 +80,14 @@ func validateLimitRange(lr *corev1.LimitRange) field.ErrorList {
 		types.Insert(l.Type)
 
 		keys := sets.New[corev1.ResourceName]()
-		for name, list := range map[string]corev1.ResourceList{"max": l.Max, "min": l.Min, "default": l.Default,
-			"defaultRequest": l.DefaultRequest, "maxLimitRequestRatio": l.MaxLimitRequestRatio} {
-			for k, q := range list {
+		for _, f := range []struct {
+			name string
+			list corev1.ResourceList
+		}{{"max", l.Max}, {"min", l.Min}, {"default", l.Default}, {"defaultRequest", l.DefaultRequest}, {"maxLimitRequestRatio", l.MaxLimitRequestRatio}} {
+			for _, k := range sortedResourceNames(f.list) {
 				keys.Insert(k)
-				if q.Sign() < 0 {
-					errs = append(errs, field.Invalid(ip.Child(name).Key(string(k)), q.String(), "must be greater than or equal to 0"))
+				if q := f.list[k]; q.Sign() < 0 {
+					errs = append(errs, field.Invalid(ip.Child(f.name).Key(string(k)), q.String(), "must be greater than or equal to 0"))
 				}
 			}
 		}

@@ -219,10 +219,11 @@ func overcommittable(name corev1.ResourceName) bool {
 func validateResources(r *corev1.ResourceRequirements, p *field.Path) field.ErrorList {
 	var errs field.ErrorList
 	limPath, reqPath := p.Child("limits"), p.Child("requests")
-	for name, q := range r.Limits {
-		errs = append(errs, validateResourceQuantity(name, q, limPath.Key(string(name)))...)
+	for _, name := range sortedResourceNames(r.Limits) {
+		errs = append(errs, validateResourceQuantity(name, r.Limits[name], limPath.Key(string(name)))...)
 	}
-	for name, q := range r.Requests {
+	for _, name := range sortedResourceNames(r.Requests) {
+		q := r.Requests[name]
 		errs = append(errs, validateResourceQuantity(name, q, reqPath.Key(string(name)))...)
 		limit, ok := r.Limits[name]
 		switch {

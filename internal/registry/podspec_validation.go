@@ -47,9 +47,9 @@ func validatePodSpec(s *corev1.PodSpec, p *field.Path) field.ErrorList {
 			if c.Lifecycle != nil {
 				errs = append(errs, field.Forbidden(ip.Child("lifecycle"), msg))
 			}
-			for name, pr := range map[string]*corev1.Probe{"livenessProbe": c.LivenessProbe, "readinessProbe": c.ReadinessProbe, "startupProbe": c.StartupProbe} {
-				if pr != nil {
-					errs = append(errs, field.Forbidden(ip.Child(name), msg))
+			for _, pr := range probes(c) {
+				if pr.probe != nil {
+					errs = append(errs, field.Forbidden(ip.Child(pr.name), msg))
 				}
 			}
 		}
@@ -134,13 +134,23 @@ func validateContainer(c *corev1.Container, p *field.Path, volumes sets.Set[stri
 	errs = append(errs, validateEnv(c.Env, p.Child("env"))...)
 	errs = append(errs, validateVolumeMounts(c.VolumeMounts, volumes, p.Child("volumeMounts"))...)
 	errs = append(errs, validateResources(&c.Resources, p.Child("resources"))...)
-	for name, pr := range map[string]*corev1.Probe{"livenessProbe": c.LivenessProbe, "readinessProbe": c.ReadinessProbe, "startupProbe": c.StartupProbe} {
-		errs = append(errs, validateProbe(pr, p.Child(name))...)
-		if pr != nil && name != "readinessProbe" && pr.SuccessThreshold != 1 {
-			errs = append(errs, field.Invalid(p.Child(name, "successThreshold"), pr.SuccessThreshold, "must be 1"))
+	for _, pr := range probes(c) {
+		errs = append(errs, validateProbe(pr.probe, p.Child(pr.name))...)
+		if pr.probe != nil && pr.name != "readinessProbe" && pr.probe.SuccessThreshold != 1 {
+			errs = append(errs, field.Invalid(p.Child(pr.name, "successThreshold"), pr.probe.SuccessThreshold, "must be 1"))
 		}
 	}
 	return errs
+}
+
+type namedProbe struct {
+	name  string
+	probe *corev1.Probe
+}
+
+// probes lists a container's probes with their field names, in order.
+func probes(c *corev1.Container) []namedProbe {
+	return []namedProbe{{"livenessProbe", c.LivenessProbe}, {"readinessProbe", c.ReadinessProbe}, {"startupProbe", c.StartupProbe}}
 }
 
 // validateProtocol checks a port protocol: TCP, UDP or SCTP.
@@ -186,10 +196,13 @@ func validateProbe(pr *corev1.Probe, p *field.Path) field.ErrorList {
 	case len(handlers) > 1:
 		errs = append(errs, field.Forbidden(p.Child(handlers[1]), "may not specify more than 1 handler type"))
 	}
-	for name, v := range map[string]int32{"initialDelaySeconds": pr.InitialDelaySeconds, "timeoutSeconds": pr.TimeoutSeconds,
-		"periodSeconds": pr.PeriodSeconds, "successThreshold": pr.SuccessThreshold, "failureThreshold": pr.FailureThreshold} {
-		if v < 0 {
-			errs = append(errs, field.Invalid(p.Child(name), v, "must be greater than or equal to 0"))
+	for _, f := range []struct {
+		name  string
+		value int32
+	}{{"initialDelaySeconds", pr.InitialDelaySeconds}, {"timeoutSeconds", pr.TimeoutSeconds},
+		{"periodSeconds", pr.PeriodSeconds}, {"successThreshold", pr.SuccessThreshold}, {"failureThreshold", pr.FailureThreshold}} {
+		if f.value < 0 {
+			errs = append(errs, field.Invalid(p.Child(f.name), f.value, "must be greater than or equal to 0"))
 		}
 	}
 	if h := pr.HTTPGet; h != nil {

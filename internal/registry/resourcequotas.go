@@ -79,7 +79,8 @@ var integerQuotaResources = sets.New("pods", "services", "replicationcontrollers
 
 func validateQuotaResources(list corev1.ResourceList, p *field.Path) field.ErrorList {
 	var errs field.ErrorList
-	for k, q := range list {
+	for _, k := range sortedResourceNames(list) {
+		q := list[k]
 		n, kp := string(k), p.Key(string(k))
 		if strings.Contains(n, "/") {
 			errs = append(errs, invalidEach(kp, n, validation.IsQualifiedName(n))...)

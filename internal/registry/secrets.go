@@ -2,7 +2,9 @@ package registry
 
 import (
 	"encoding/json"
+	"maps"
 	"reflect"
+	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -69,9 +71,9 @@ func validateSecret(s *corev1.Secret) field.ErrorList {
 	var errs field.ErrorList
 	dp := field.NewPath("data")
 	total := 0
-	for k, v := range s.Data {
+	for _, k := range slices.Sorted(maps.Keys(s.Data)) {
 		errs = append(errs, validateDataKey(k, dp.Key(k))...)
-		total += len(v)
+		total += len(s.Data[k])
 	}
 	if total > maxDataSize {
 		errs = append(errs, field.TooLong(dp, "", maxDataSize))
