@@ -3,9 +3,11 @@ package test
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -119,8 +121,8 @@ apiVersion: v1
 kind: Secret
 metadata:
   name: creds
-stringData:
-  password: hunter2
+data:
+  password: aHVudGVyMg==
 `
 
 func TestKubectlWalk(t *testing.T) {
@@ -143,6 +145,7 @@ func TestKubectlWalk(t *testing.T) {
 	}
 	contains(t, "apply changed", k.run("-n", "walk", "apply", "-f", manifest), "configmap/settings configured", "deployment.apps/web unchanged")
 	contains(t, "server-side apply", k.run("-n", "walk", "apply", "--server-side", "--force-conflicts", "-f", manifest), "configmap/settings serverside-applied")
+	genBefore := k.run("-n", "walk", "get", "deploy", "web", "-o", "jsonpath={.metadata.generation}")
 
 	contains(t, "get table", k.run("-n", "walk", "get", "deployments"), "NAME", "READY", "UP-TO-DATE", "AVAILABLE", "web")
 	contains(t, "get wide", k.run("-n", "walk", "get", "deploy", "-o", "wide"), "CONTAINERS", "IMAGES", "registry.local/web:1", "app=web")
@@ -188,8 +191,10 @@ func TestKubectlWalk(t *testing.T) {
 	contains(t, "patch strategic", k.run("-n", "walk", "patch", "deploy", "web", "--type", "strategic", "-p", `{"spec":{"template":{"spec":{"containers":[{"name":"web","image":"registry.local/web:2"}]}}}}`), "deployment.apps/web patched")
 	contains(t, "patch merge", k.run("-n", "walk", "patch", "cm", "settings", "--type", "merge", "-p", `{"data":{"extra":"1"}}`), "configmap/settings patched")
 	contains(t, "patch json", k.run("-n", "walk", "patch", "cm", "settings", "--type", "json", "-p", `[{"op":"replace","path":"/data/extra","value":"2"}]`), "configmap/settings patched")
-	if got := k.run("-n", "walk", "get", "deploy", "web", "-o", "jsonpath={.spec.template.spec.containers[0].image} {.metadata.generation}"); got != "registry.local/web:2 2" {
-		t.Errorf("after strategic patch: %q", got)
+	gen, _ := strconv.Atoi(genBefore)
+	want := fmt.Sprintf("registry.local/web:2 %d", gen+1)
+	if got := k.run("-n", "walk", "get", "deploy", "web", "-o", "jsonpath={.spec.template.spec.containers[0].image} {.metadata.generation}"); got != want {
+		t.Errorf("after strategic patch: %q, want %q (the spec change bumps generation once)", got, want)
 	}
 	if got := k.run("-n", "walk", "get", "cm", "settings", "-o", "jsonpath={.data.extra} {.metadata.labels.tier} {.metadata.annotations.note}"); got != "2 gold hi" {
 		t.Errorf("after merge and json patches: %q", got)
@@ -202,6 +207,7 @@ func TestKubectlWalk(t *testing.T) {
 	contains(t, "create secret", k.run("-n", "walk", "create", "secret", "generic", "token", "--from-literal=t=s3cret"), "secret/token created")
 	contains(t, "create deployment", k.run("-n", "walk", "create", "deployment", "api", "--image=registry.local/api:1"), "deployment.apps/api created")
 	contains(t, "api-resources", k.run("api-resources"), "deployments", "deploy", "apps/v1", "configmaps", "cm")
+	contains(t, "explain", k.run("explain", "deployment.spec.strategy"), "KIND:", "Deployment", "FIELD: strategy", "rollingUpdate")
 	contains(t, "auth can-i", k.run("auth", "can-i", "create", "pods"), "yes")
 
 	// kubectl's messages for bad input.

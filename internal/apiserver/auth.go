@@ -81,7 +81,9 @@ func forbiddenMessage(a Attributes) string {
 
 type userKey struct{}
 
-func withUser(ctx context.Context, u User) context.Context { return context.WithValue(ctx, userKey{}, u) }
+func withUser(ctx context.Context, u User) context.Context {
+	return context.WithValue(ctx, userKey{}, u)
+}
 
 func userFrom(ctx context.Context) User {
 	u, _ := ctx.Value(userKey{}).(User)

@@ -131,4 +131,3 @@ func isDryRun(r *http.Request) bool {
 func setRev(m metav1.Object, rev int64) {
 	m.SetResourceVersion(formatRev(rev))
 }
-

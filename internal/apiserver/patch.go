@@ -78,7 +78,7 @@ func (h *resource) applyPatch(r *http.Request, ct string, body []byte, current r
 		if err != nil {
 			return nil, nil, badRequest("the server rejected our request due to an error in our request: %v", err)
 		}
-		if patched, err = p.Apply(cur); err != nil {
+		if patched, err = safeApply(p, cur); err != nil {
 			return nil, nil, patchFailed(err)
 		}
 	case patchMerge:
@@ -160,4 +160,16 @@ func (h *resource) applyMutation(r *http.Request, ri requestInfo, body []byte, s
 		}
 		return out, nil
 	}, nil
+}
+
+// safeApply applies a JSON patch, turning a panic inside the patch library
+// (it has some on odd paths) into an error: a bad patch is the client's
+// mistake, never a server crash.
+func safeApply(p jsonpatch.Patch, doc []byte) (out []byte, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			out, err = nil, fmt.Errorf("the patch could not be applied: %v", r)
+		}
+	}()
+	return p.Apply(doc)
 }

@@ -96,6 +96,7 @@ func (h *resource) updateObject(ctx context.Context, r *http.Request, ri request
 		if precondition && m.GetResourceVersion() != strconv.FormatInt(rev, 10) {
 			return nil, false, conflict(h.gr, ri.Name)
 		}
+		setRev(m, rev)
 		if err := h.prepareUpdate(obj, old, o); err != nil {
 			return nil, false, err
 		}

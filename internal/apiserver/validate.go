@@ -1,6 +1,8 @@
 package apiserver
 
 import (
+	"bytes"
+	"encoding/json"
 	"reflect"
 
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -85,8 +87,15 @@ func copyPart(obj, old runtime.Object, name string) {
 func specChanged(obj, old runtime.Object) bool {
 	a, ok := part(obj, "Spec")
 	b, _ := part(old, "Spec")
-	if ok {
-		return !equality.Semantic.DeepEqual(a.Interface(), b.Interface())
+	if !ok {
+		return false
 	}
-	return false
+	if equality.Semantic.DeepEqual(a.Interface(), b.Interface()) {
+		return false
+	}
+	// Values that differ only in form (a nil pointer and an empty struct the
+	// wire format omits alike) are no change: compare the encodings.
+	ja, err1 := json.Marshal(a.Interface())
+	jb, err2 := json.Marshal(b.Interface())
+	return err1 != nil || err2 != nil || !bytes.Equal(ja, jb)
 }

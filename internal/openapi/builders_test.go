@@ -32,6 +32,7 @@ func testResources() []registry.Resource {
 		{Kind: core.WithKind("Node"), Name: "nodes", Singular: "node", Subresources: []string{"status", "proxy"}},
 		{Kind: core.WithKind("Service"), Name: "services", Singular: "service", Namespaced: true, Subresources: []string{"status", "proxy"}},
 		{Kind: core.WithKind("ServiceAccount"), Name: "serviceaccounts", Singular: "serviceaccount", Namespaced: true, Subresources: []string{"token"}},
+		{Kind: core.WithKind("Event"), Name: "events", Singular: "event", Namespaced: true},
 		{Kind: core.WithKind("Binding"), Name: "bindings", Singular: "binding", Namespaced: true, Verbs: []string{"create"}},
 		{Kind: apps.WithKind("Deployment"), Name: "deployments", Singular: "deployment", Namespaced: true, Subresources: []string{"status", "scale"}},
 		{Kind: apps.WithKind("StatefulSet"), Name: "statefulsets", Singular: "statefulset", Namespaced: true, Subresources: []string{"status", "scale"}},

@@ -19,9 +19,9 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/openapi3"
 	"k8s.io/client-go/rest"
+	"k8s.io/kube-openapi/pkg/util/proto"
 	explainv2 "k8s.io/kubectl/pkg/explain/v2"
 	kubectlopenapi "k8s.io/kubectl/pkg/util/openapi"
-	"k8s.io/kube-openapi/pkg/util/proto"
 
 	skiffdiscovery "skiff.dev/internal/discovery"
 )

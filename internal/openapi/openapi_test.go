@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	openapiv3 "github.com/google/gnostic-models/openapiv3"
+	"google.golang.org/protobuf/proto"
 	"k8s.io/kube-openapi/pkg/handler3"
 	"k8s.io/kube-openapi/pkg/spec3"
 	"k8s.io/kube-openapi/pkg/validation/spec"
@@ -49,13 +51,20 @@ func TestIndex(t *testing.T) {
 	if res.StatusCode != http.StatusOK || res.Header.Get("Cache-Control") != "public, immutable" || res.Header.Get("Etag") == "" {
 		t.Errorf("hashed GET: %d %v", res.StatusCode, res.Header)
 	}
+	etag := res.Header.Get("Etag")
 	// A stale hash redirects to the current one.
 	res, _ = fetch(t, o, "/openapi/v3/apis/apps/v1?hash=OLD", "application/json")
 	if res.StatusCode != http.StatusMovedPermanently || !strings.Contains(res.Header.Get("Location"), "hash=") {
 		t.Errorf("stale hash: %d %v", res.StatusCode, res.Header)
 	}
+	// Clients that ask for protobuf get gnostic's encoding of the document.
+	res, body = fetch(t, o, "/openapi/v3/apis/apps/v1", "application/com.github.proto-openapi.spec.v3@v1.0+protobuf")
+	if res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != "application/com.github.proto-openapi.spec.v3.v1.0+protobuf" {
+		t.Errorf("protobuf GET: %d %v", res.StatusCode, res.Header)
+	} else if doc := new(openapiv3.Document); proto.Unmarshal(body, doc) != nil || doc.Components.Schemas == nil {
+		t.Errorf("protobuf body does not decode")
+	}
 	// If-None-Match with the ETag: 304.
-	etag := res.Header.Get("Etag")
 	req := httptestRequest("/openapi/v3/apis/apps/v1")
 	req.Header.Set("If-None-Match", etag)
 	if rec := serve(o, req); rec.Code != http.StatusNotModified {
@@ -158,6 +167,9 @@ func TestSpecialSchemas(t *testing.T) {
 	ios := s["io.k8s.apimachinery.pkg.util.intstr.IntOrString"]
 	if ios.Format != "int-or-string" || ios.Extensions[extIntOrString] != true || len(ios.OneOf) != 2 {
 		t.Errorf("IntOrString = %+v", ios)
+	}
+	if mt := v3Doc(t, o, "api/v1").Components.Schemas[meta+"MicroTime"]; mt == nil || mt.Format != "date-time" || mt.Description == "" {
+		t.Errorf("MicroTime = %+v", mt)
 	}
 	if tm := s[meta+"Time"]; !slices.Equal(tm.Type, spec3Type("string")) || tm.Format != "date-time" || tm.Description == "" {
 		t.Errorf("Time = %+v", tm)

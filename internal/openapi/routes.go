@@ -72,7 +72,7 @@ type routeBuilder struct {
 func buildRoutes(gv schema.GroupVersion, resources []registry.Resource, kinds map[schema.GroupVersionKind]reflect.Type) ([]route, error) {
 	b := &routeBuilder{gv: gv, kinds: kinds, prefix: "/" + gvPath(gv), opGV: opGroup(gv)}
 	b.add(route{path: b.prefix + "/", ops: []operation{{
-		method: "get", id: "get" + b.opGV + "APIResources", doc: "get available resources",
+		method: "get", id: "get" + b.opGV + "APIResources", doc: "List the resources of the group-version.",
 		response: resourceListType, codes: []int{200}, media: objectMedia,
 	}}})
 	for _, r := range resources {
@@ -103,109 +103,130 @@ func (b *routeBuilder) kind(gvk schema.GroupVersionKind) (reflect.Type, error) {
 	return t, nil
 }
 
-// resource adds the collection, item and watch paths of r and its
-// subresources.
+// served is one resource as the routes see it: its types, URL paths and
+// the parameters those paths take.
+type served struct {
+	registry.Resource
+	obj, list              reflect.Type // the kind and its List kind (nil when not listable)
+	kind, scope            string       // for operation ids: "Deployment", "Namespaced" or ""
+	collection, item       string       // URL paths
+	watch                  string       // URL path of the deprecated watch collection
+	collParams, itemParams []param
+}
+
+func (s served) can(verb string) bool { return len(s.Verbs) == 0 || slices.Contains(s.Verbs, verb) }
+
+// resource adds the paths of r and its subresources.
 func (b *routeBuilder) resource(r registry.Resource) error {
 	start := len(b.routes)
-	obj, err := b.kind(r.Kind)
-	if err != nil {
+	s := served{Resource: r, kind: r.Kind.Kind}
+	var err error
+	if s.obj, err = b.kind(r.Kind); err != nil {
 		return err
 	}
-	can := func(verb string) bool { return len(r.Verbs) == 0 || slices.Contains(r.Verbs, verb) }
-	var list reflect.Type
-	if can("list") || can("watch") {
-		if list, err = b.kind(r.Kind.GroupVersion().WithKind(r.Kind.Kind + "List")); err != nil {
+	if s.can("list") || s.can("watch") {
+		if s.list, err = b.kind(r.Kind.GroupVersion().WithKind(r.Kind.Kind + "List")); err != nil {
 			return err
 		}
 	}
-	k, scope := r.Kind.Kind, ""
-	collection, item := b.prefix+"/"+r.Name, b.prefix+"/"+r.Name+"/{name}"
-	watchCollection := b.prefix + "/watch/" + r.Name
-	itemParams := []param{nameParam, pretty}
-	collectionParams := []param{pretty}
+	s.collection, s.watch = b.prefix+"/"+r.Name, b.prefix+"/watch/"+r.Name
+	s.collParams, s.itemParams = []param{pretty}, []param{nameParam, pretty}
 	if r.Namespaced {
-		scope = "Namespaced"
-		collection = b.prefix + "/namespaces/{namespace}/" + r.Name
-		item = collection + "/{name}"
-		watchCollection = b.prefix + "/watch/namespaces/{namespace}/" + r.Name
-		itemParams = []param{nameParam, namespaceParam, pretty}
-		collectionParams = []param{namespaceParam, pretty}
-		if can("list") {
-			b.add(route{path: b.prefix + "/" + r.Name, params: append(slices.Clone(listParams), pretty), ops: []operation{{
-				method: "get", id: "list" + b.opGV + k + "ForAllNamespaces", action: "list",
-				doc: "list or watch objects of kind " + k, response: list, media: listMedia,
-			}}})
-		}
-		if can("watch") {
-			b.add(route{path: b.prefix + "/watch/" + r.Name, params: append(slices.Clone(listParams), pretty), ops: []operation{{
-				method: "get", id: "watch" + b.opGV + k + "ListForAllNamespaces", action: "watchlist",
-				doc:      "watch individual changes to a list of " + k + ". deprecated: use the 'watch' parameter with a list operation instead.",
-				response: watchEventType, media: listMedia,
-			}}})
-		}
+		s.scope = "Namespaced"
+		s.collection = b.prefix + "/namespaces/{namespace}/" + r.Name
+		s.watch = b.prefix + "/watch/namespaces/{namespace}/" + r.Name
+		s.collParams, s.itemParams = []param{namespaceParam, pretty}, []param{nameParam, namespaceParam, pretty}
+		b.allNamespaces(s)
 	}
-
-	var ops []operation
-	if can("list") {
-		ops = append(ops, operation{method: "get", id: "list" + b.opGV + scope + k, action: "list",
-			doc: "list or watch objects of kind " + k, params: listParams, response: list, media: listMedia})
-	}
-	if can("create") {
-		ops = append(ops, operation{method: "post", id: "create" + b.opGV + scope + k, action: "post",
-			doc: "create a " + k, params: writeParams, body: obj, response: obj, codes: []int{200, 201, 202}})
-	}
-	if can("deletecollection") {
-		ops = append(ops, operation{method: "delete", id: "delete" + b.opGV + "Collection" + scope + k, action: "deletecollection",
-			doc: "delete collection of " + k, params: deleteCollectionParams, body: deleteOptionsType, response: statusType})
-	}
-	b.add(route{path: collection, params: collectionParams, ops: ops})
-
-	ops = nil
-	if can("get") {
-		ops = append(ops, operation{method: "get", id: "read" + b.opGV + scope + k, action: "get",
-			doc: "read the specified " + k, response: obj})
-	}
-	if can("update") {
-		ops = append(ops, operation{method: "put", id: "replace" + b.opGV + scope + k, action: "put",
-			doc: "replace the specified " + k, params: writeParams, body: obj, response: obj, codes: []int{200, 201}})
-	}
-	if can("delete") {
-		ops = append(ops, operation{method: "delete", id: "delete" + b.opGV + scope + k, action: "delete",
-			doc: "delete a " + k, params: deleteParams, body: deleteOptionsType, response: statusType, codes: []int{200, 202}})
-	}
-	if can("patch") {
-		ops = append(ops, operation{method: "patch", id: "patch" + b.opGV + scope + k, action: "patch",
-			doc: "partially update the specified " + k, params: patchParams, body: patchType, patch: true,
-			response: obj, codes: []int{200, 201}})
-	}
-	b.add(route{path: item, params: itemParams, ops: ops})
-
-	if can("watch") {
-		watchParams := append(slices.Clone(listParams), collectionParams...)
-		b.add(route{path: watchCollection, params: watchParams, ops: []operation{{
-			method: "get", id: "watch" + b.opGV + scope + k + "List", action: "watchlist",
-			doc:      "watch individual changes to a list of " + k + ". deprecated: use the 'watch' parameter with a list operation instead.",
-			response: watchEventType, media: listMedia,
-		}}})
-		b.add(route{path: watchCollection + "/{name}", params: append(slices.Clone(listParams), itemParams...), ops: []operation{{
-			method: "get", id: "watch" + b.opGV + scope + k, action: "watch",
-			doc:      "watch changes to an object of kind " + k + ". deprecated: use the 'watch' parameter with a list operation instead, filtered to a single item with the 'fieldSelector' parameter.",
-			response: watchEventType, media: listMedia,
-		}}})
-	}
-
+	s.item = s.collection + "/{name}"
+	b.collectionRoute(s)
+	b.itemRoute(s)
+	b.watchRoutes(s)
 	for _, sub := range r.Subresources {
-		if err := b.subresource(r, sub, item, itemParams, scope); err != nil {
+		if err := b.subresource(s, sub); err != nil {
 			return err
 		}
 	}
 	for i := start; i < len(b.routes); i++ {
 		for j := range b.routes[i].ops {
-			op := &b.routes[i].ops[j]
-			if op.gvk.Empty() {
+			if op := &b.routes[i].ops[j]; op.gvk.Empty() {
 				op.gvk = r.Kind
 			}
 		}
 	}
 	return nil
+}
+
+// allNamespaces adds the paths that list and watch a namespaced resource
+// across all namespaces.
+func (b *routeBuilder) allNamespaces(s served) {
+	params := append(slices.Clone(listParams), pretty)
+	if s.can("list") {
+		b.add(route{path: b.prefix + "/" + s.Name, params: params, ops: []operation{{
+			method: "get", id: "list" + b.opGV + s.kind + "ForAllNamespaces", action: "list",
+			doc: "List or watch the " + s.kind + " objects of all namespaces.", response: s.list, media: listMedia,
+		}}})
+	}
+	if s.can("watch") {
+		b.add(route{path: b.prefix + "/watch/" + s.Name, params: params, ops: []operation{{
+			method: "get", id: "watch" + b.opGV + s.kind + "ListForAllNamespaces", action: "watchlist",
+			doc: "Watch the " + s.kind + " objects of all namespaces. Deprecated: list with watch=true.", response: watchEventType, media: listMedia,
+		}}})
+	}
+}
+
+// collectionRoute adds the path of a collection: list, create and
+// deletecollection.
+func (b *routeBuilder) collectionRoute(s served) {
+	var ops []operation
+	if s.can("list") {
+		ops = append(ops, operation{method: "get", id: "list" + b.opGV + s.scope + s.kind, action: "list",
+			doc: "List or watch " + s.kind + " objects.", params: listParams, response: s.list, media: listMedia})
+	}
+	if s.can("create") {
+		ops = append(ops, operation{method: "post", id: "create" + b.opGV + s.scope + s.kind, action: "post",
+			doc: "Create a " + s.kind + ".", params: writeParams, body: s.obj, response: s.obj, codes: []int{200, 201, 202}})
+	}
+	if s.can("deletecollection") {
+		ops = append(ops, operation{method: "delete", id: "delete" + b.opGV + "Collection" + s.scope + s.kind, action: "deletecollection",
+			doc: "Delete the " + s.kind + " objects a selector picks.", params: deleteCollectionParams, body: deleteOptionsType, response: statusType})
+	}
+	b.add(route{path: s.collection, params: s.collParams, ops: ops})
+}
+
+// itemRoute adds the path of one object: get, update, delete and patch.
+func (b *routeBuilder) itemRoute(s served) {
+	var ops []operation
+	if s.can("get") {
+		ops = append(ops, operation{method: "get", id: "read" + b.opGV + s.scope + s.kind, action: "get",
+			doc: "Read a " + s.kind + ".", response: s.obj})
+	}
+	if s.can("update") {
+		ops = append(ops, operation{method: "put", id: "replace" + b.opGV + s.scope + s.kind, action: "put",
+			doc: "Replace a " + s.kind + ".", params: writeParams, body: s.obj, response: s.obj, codes: []int{200, 201}})
+	}
+	if s.can("delete") {
+		ops = append(ops, operation{method: "delete", id: "delete" + b.opGV + s.scope + s.kind, action: "delete",
+			doc: "Delete a " + s.kind + ".", params: deleteParams, body: deleteOptionsType, response: statusType, codes: []int{200, 202}})
+	}
+	if s.can("patch") {
+		ops = append(ops, operation{method: "patch", id: "patch" + b.opGV + s.scope + s.kind, action: "patch",
+			doc: "Patch a " + s.kind + ".", params: patchParams, body: patchType, patch: true, response: s.obj, codes: []int{200, 201}})
+	}
+	b.add(route{path: s.item, params: s.itemParams, ops: ops})
+}
+
+// watchRoutes adds the deprecated /watch/ paths, which stream WatchEvents.
+func (b *routeBuilder) watchRoutes(s served) {
+	if !s.can("watch") {
+		return
+	}
+	b.add(route{path: s.watch, params: append(slices.Clone(listParams), s.collParams...), ops: []operation{{
+		method: "get", id: "watch" + b.opGV + s.scope + s.kind + "List", action: "watchlist",
+		doc: "Watch " + s.kind + " objects. Deprecated: list with watch=true.", response: watchEventType, media: listMedia,
+	}}})
+	b.add(route{path: s.watch + "/{name}", params: append(slices.Clone(listParams), s.itemParams...), ops: []operation{{
+		method: "get", id: "watch" + b.opGV + s.scope + s.kind, action: "watch",
+		doc: "Watch one " + s.kind + ". Deprecated: list with watch=true and a metadata.name field selector.", response: watchEventType, media: listMedia,
+	}}})
 }

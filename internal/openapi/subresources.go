@@ -6,23 +6,22 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"skiff.dev/internal/discovery"
-	"skiff.dev/internal/registry"
 )
 
-// subresource adds the path of one subresource of r. item is the path of
-// r's objects and itemParams its parameters.
-func (b *routeBuilder) subresource(r registry.Resource, sub, item string, itemParams []param, scope string) error {
-	kind, verbs := discovery.Subresource(r, sub)
-	path := item + "/" + sub
-	name := r.Kind.Kind + title(sub)
+// subresource adds the path of one subresource of s.
+func (b *routeBuilder) subresource(s served, sub string) error {
+	kind, verbs := discovery.Subresource(s.Resource, sub)
+	path, itemParams, scope := s.item+"/"+sub, s.itemParams, s.scope
+	name := s.kind + title(sub)
 	switch sub {
 	case "exec", "attach", "portforward":
 		extra := map[string][]param{"exec": execParams, "attach": attachParam, "portforward": portParams}[sub]
-		b.add(route{path: path, params: append(slices.Clone(itemParams), extra...), ops: b.connect(kind, []string{"get", "post"}, scope, name, "connect "+sub+" requests to "+r.Kind.Kind)})
+		doc := "Connect to the " + sub + " stream of a " + s.kind + "."
+		b.add(route{path: path, params: append(slices.Clone(itemParams), extra...), ops: b.connect(kind, []string{"get", "post"}, scope, name, doc)})
 		return nil
 	case "proxy":
 		methods := []string{"get", "put", "post", "delete", "patch", "head", "options"}
-		doc := "connect requests to the proxy of " + r.Kind.Kind
+		doc := "Proxy a request to a " + s.kind + "."
 		b.add(route{path: path, params: append(slices.Clone(itemParams), proxyPath), ops: b.connect(kind, methods, scope, name, doc)})
 		withPath := append(slices.Clone(itemParams), pathParam("path", "The path to proxy to."))
 		b.add(route{path: path + "/{path}", params: withPath, ops: b.connect(kind, methods, scope, name+"WithPath", doc)})
@@ -30,7 +29,7 @@ func (b *routeBuilder) subresource(r registry.Resource, sub, item string, itemPa
 	case "log":
 		b.add(route{path: path, params: append(slices.Clone(itemParams), logParams...), ops: []operation{{
 			method: "get", id: "read" + b.opGV + scope + name, action: "get", gvk: kind,
-			doc: "read log of the specified " + r.Kind.Kind, media: logMedia,
+			doc: "Read the log of a " + s.kind + ".", media: logMedia,
 		}}})
 		return nil
 	}
@@ -44,17 +43,17 @@ func (b *routeBuilder) subresource(r registry.Resource, sub, item string, itemPa
 		switch verb {
 		case "get":
 			ops = append(ops, operation{method: "get", id: "read" + b.opGV + scope + name, action: "get", gvk: kind,
-				doc: "read " + sub + " of the specified " + r.Kind.Kind, response: obj})
+				doc: "Read the " + sub + " of a " + s.kind + ".", response: obj})
 		case "update":
 			ops = append(ops, operation{method: "put", id: "replace" + b.opGV + scope + name, action: "put", gvk: kind,
-				doc: "replace " + sub + " of the specified " + r.Kind.Kind, params: writeParams, body: obj, response: obj, codes: []int{200, 201}})
+				doc: "Replace the " + sub + " of a " + s.kind + ".", params: writeParams, body: obj, response: obj, codes: []int{200, 201}})
 		case "patch":
 			ops = append(ops, operation{method: "patch", id: "patch" + b.opGV + scope + name, action: "patch", gvk: kind,
-				doc: "partially update " + sub + " of the specified " + r.Kind.Kind, params: patchParams, body: patchType, patch: true,
+				doc: "Patch the " + sub + " of a " + s.kind + ".", params: patchParams, body: patchType, patch: true,
 				response: obj, codes: []int{200, 201}})
 		case "create":
 			ops = append(ops, operation{method: "post", id: "create" + b.opGV + scope + name, action: "post", gvk: kind,
-				doc: "create " + sub + " of a " + r.Kind.Kind, params: writeParams, body: obj, response: obj, codes: []int{200, 201, 202}})
+				doc: "Create a " + sub + " for a " + s.kind + ".", params: writeParams, body: obj, response: obj, codes: []int{200, 201, 202}})
 		}
 	}
 	b.add(route{path: path, params: itemParams, ops: ops})

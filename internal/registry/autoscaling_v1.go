@@ -65,6 +65,22 @@ func horizontalPodAutoscalersV1() Resource {
 			delete(h.Annotations, hpaCurrentMetricsAnnotation)
 			delete(h.Annotations, hpaConditionsAnnotation)
 		},
+		PrepareForUpdate: func(obj, old runtime.Object) {
+			// The status annotations belong to the status: an update of the
+			// main resource keeps the stored ones, as it keeps .status.
+			n, o := obj.(*autoscalingv1.HorizontalPodAutoscaler), old.(*autoscalingv1.HorizontalPodAutoscaler)
+			for _, k := range []string{hpaCurrentMetricsAnnotation, hpaConditionsAnnotation} {
+				v, ok := o.Annotations[k]
+				switch {
+				case ok && n.Annotations == nil:
+					n.Annotations = map[string]string{k: v}
+				case ok:
+					n.Annotations[k] = v
+				default:
+					delete(n.Annotations, k)
+				}
+			}
+		},
 		Validate: func(obj runtime.Object) field.ErrorList {
 			h := hpaToV2(obj.(*autoscalingv1.HorizontalPodAutoscaler))
 			defaultHPA(h)

@@ -22,6 +22,11 @@ func TestCoreResourcesTable(t *testing.T) {
 		if len(r.Strategy.Columns) > 0 && r.Strategy.Row == nil {
 			t.Errorf("%s has columns but no Row", r.Name)
 		}
+		for _, c := range r.Strategy.Columns {
+			if c.Description == "" {
+				t.Errorf("%s: column %s has no description", r.Name, c.Name)
+			}
+		}
 	}
 	for name, want := range map[string]struct {
 		short, prefix string

@@ -39,7 +39,7 @@ func endpoints() Resource {
 			},
 			Columns: []metav1.TableColumnDefinition{
 				nameColumn,
-				column("Endpoints", "string", "The set of all endpoints is the union of all subsets."),
+				column("Endpoints", "string", corev1.Endpoints{}.SwaggerDoc()["subsets"]),
 				ageColumn,
 			},
 			Row: func(obj runtime.Object) []interface{} {

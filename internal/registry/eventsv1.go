@@ -209,8 +209,9 @@ func validateEventV1Common(e *corev1.Event) field.ErrorList {
 	rc := field.NewPath("reportingController")
 	if e.ReportingController == "" {
 		errs = append(errs, field.Required(rc, ""))
+	} else {
+		errs = append(errs, invalidEach(rc, e.ReportingController, validation.IsQualifiedName(e.ReportingController))...)
 	}
-	errs = append(errs, invalidEach(rc, e.ReportingController, validation.IsQualifiedName(e.ReportingController))...)
 	errs = append(errs, requiredWithMax(e.ReportingInstance, maxEventReportingInstance, field.NewPath("reportingInstance"))...)
 	errs = append(errs, requiredWithMax(e.Action, maxEventAction, field.NewPath("action"))...)
 	errs = append(errs, requiredWithMax(e.Reason, maxEventReason, field.NewPath("reason"))...)

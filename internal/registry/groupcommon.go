@@ -106,14 +106,14 @@ func boolPtrCell(b *bool) string {
 	return "False"
 }
 
-// listWithMore joins the first max items and says how many were left out,
-// the way kubectl's tables shorten long lists.
-func listWithMore(items []string, max int, sep, empty string) string {
+// listWithMore joins the first limit items and says how many were left
+// out, the way kubectl's tables shorten long lists; empty stands for none.
+func listWithMore(items []string, limit int, sep, empty string) string {
 	if len(items) == 0 {
 		return empty
 	}
-	if len(items) <= max {
+	if len(items) <= limit {
 		return strings.Join(items, sep)
 	}
-	return fmt.Sprintf("%s + %d more...", strings.Join(items[:max], sep), len(items)-max)
+	return fmt.Sprintf("%s + %d more...", strings.Join(items[:limit], sep), len(items)-limit)
 }

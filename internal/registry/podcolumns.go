@@ -14,10 +14,10 @@ var podColumns = []metav1.TableColumnDefinition{
 	column("Status", "string", "The aggregate status of the containers in this pod."),
 	column("Restarts", "string", "The number of times the containers in this pod have been restarted and when the last container in this pod has restarted."),
 	ageColumn,
-	wideColumn("IP", "string", "IP address allocated to the pod. Routable at least within the cluster. Empty if not yet allocated."),
-	wideColumn("Node", "string", "NodeName indicates in which node this pod is scheduled."),
-	wideColumn("Nominated Node", "string", "nominatedNodeName is set only when this pod preempts other pods on the node, but it cannot be scheduled right away as preemption victims receive their graceful termination periods."),
-	wideColumn("Readiness Gates", "string", "If specified, all readiness gates will be evaluated for pod readiness."),
+	wideColumn("IP", "string", corev1.PodStatus{}.SwaggerDoc()["podIP"]),
+	wideColumn("Node", "string", corev1.PodSpec{}.SwaggerDoc()["nodeName"]),
+	wideColumn("Nominated Node", "string", corev1.PodStatus{}.SwaggerDoc()["nominatedNodeName"]),
+	wideColumn("Readiness Gates", "string", corev1.PodSpec{}.SwaggerDoc()["readinessGates"]),
 }
 
 // nodeUnreachablePodReason is the reason the node lifecycle controller

@@ -29,8 +29,8 @@ func secrets() Resource {
 			},
 			Columns: []metav1.TableColumnDefinition{
 				nameColumn,
-				column("Type", "string", "Used to facilitate programmatic handling of secret data."),
-				column("Data", "string", "Data contains the secret data."),
+				column("Type", "string", corev1.Secret{}.SwaggerDoc()["type"]),
+				column("Data", "string", corev1.Secret{}.SwaggerDoc()["data"]),
 				ageColumn,
 			},
 			Row: func(obj runtime.Object) []interface{} {

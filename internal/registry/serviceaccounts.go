@@ -33,7 +33,7 @@ func serviceAccounts() Resource {
 			},
 			Columns: []metav1.TableColumnDefinition{
 				nameColumn,
-				column("Secrets", "string", "Secrets is a list of the secrets in the same namespace that pods running using this ServiceAccount are allowed to use."),
+				column("Secrets", "string", corev1.ServiceAccount{}.SwaggerDoc()["secrets"]),
 				ageColumn,
 			},
 			Row: func(obj runtime.Object) []interface{} {

@@ -55,12 +55,12 @@ func services() Resource {
 			},
 			Columns: []metav1.TableColumnDefinition{
 				nameColumn,
-				column("Type", "string", "type determines how the Service is exposed."),
-				column("Cluster-IP", "string", "clusterIP is the IP address of the service and is usually assigned randomly."),
-				column("External-IP", "string", "externalIPs is a list of IP addresses for which nodes in the cluster will also accept traffic for this service."),
-				column("Port(s)", "string", "The list of ports that are exposed by this service."),
+				column("Type", "string", corev1.ServiceSpec{}.SwaggerDoc()["type"]),
+				column("Cluster-IP", "string", corev1.ServiceSpec{}.SwaggerDoc()["clusterIP"]),
+				column("External-IP", "string", corev1.ServiceSpec{}.SwaggerDoc()["externalIPs"]),
+				column("Port(s)", "string", corev1.ServiceSpec{}.SwaggerDoc()["ports"]),
 				ageColumn,
-				wideColumn("Selector", "string", "Route service traffic to pods with label keys and values matching this selector."),
+				wideColumn("Selector", "string", corev1.ServiceSpec{}.SwaggerDoc()["selector"]),
 			},
 			Row: func(obj runtime.Object) []interface{} { return serviceRow(obj.(*corev1.Service)) },
 			Fields: func(obj runtime.Object) fields.Set {

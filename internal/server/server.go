@@ -21,6 +21,7 @@ import (
 	"skiff.dev/internal/controllers/namespace"
 	"skiff.dev/internal/discovery"
 	"skiff.dev/internal/kubeconfig"
+	"skiff.dev/internal/openapi"
 	"skiff.dev/internal/pki"
 	"skiff.dev/internal/registry"
 	"skiff.dev/internal/store"
@@ -91,13 +92,17 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	if err := s.openStore(ctx, o, certs); err != nil {
 		return nil, err
 	}
+	extra, err := paths()
+	if err != nil {
+		return nil, err
+	}
 	api, err := apiserver.New(apiserver.Options{
 		Store:            s.store,
 		Resources:        registry.All(),
 		Version:          version.Info(),
 		BookmarkInterval: o.BookmarkInterval,
 		Log:              log,
-		Paths:            paths(),
+		Paths:            extra,
 	})
 	if err != nil {
 		return nil, err
@@ -197,9 +202,14 @@ func (s *Server) closeStore() {
 	}
 }
 
-func paths() []apiserver.PathHandler {
+func paths() ([]apiserver.PathHandler, error) {
 	res := registry.All()
-	return []apiserver.PathHandler{discovery.New(res)}
+	out := []apiserver.PathHandler{discovery.New(res)}
+	oa, err := openapi.New(res)
+	if err != nil {
+		return nil, err
+	}
+	return append(out, oa), nil
 }
 
 func serverTLS(certs *pki.Bundle) (*tls.Config, error) {
