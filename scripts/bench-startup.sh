@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-10}
-go build -o bin/skiff ./cmd/skiff
+make --no-print-directory build >/dev/null
 times=()
 for i in $(seq "$runs"); do
 	dir=$(mktemp -d)
@@ -21,7 +21,7 @@ for i in $(seq "$runs"); do
 	times+=($(( (end - start) / 1000000 )))
 	if [ "$i" = "$runs" ]; then
 		sleep 10
-		echo "idle RSS after 10 s: $(awk '/VmRSS/ {print $2/1024 " MB"}' /proc/$pid/status)"
+		echo "idle RSS after 10 s: $(awk '/VmRSS/ {r=$2} /RssAnon/ {a=$2} /RssFile/ {f=$2} /RssShmem/ {s=$2} END {printf "%.0f MB (anonymous %.0f MB, binary and files %.0f MB, shared %.0f MB)", r/1024, a/1024, f/1024, s/1024}' /proc/$pid/status)"
 	fi
 	kill "$pid"; wait "$pid" 2>/dev/null || true
 	rm -rf "$dir"

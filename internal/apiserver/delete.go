@@ -74,8 +74,11 @@ func (h *resource) delete(w http.ResponseWriter, r *http.Request, ri requestInfo
 	if err != nil {
 		return err
 	}
+	// Upstream answers 200 also when the object stays (finalizers, grace
+	// period); only a deletion that asked for orphanDependents=false and
+	// is not done yet gets 202.
 	code := http.StatusOK
-	if !deleted {
+	if !deleted && opts.OrphanDependents != nil && !*opts.OrphanDependents {
 		code = http.StatusAccepted
 	}
 	return h.respond(w, r, code, out, nil)

@@ -8,12 +8,14 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
-// systemNamespaces exist from the start and may not be deleted.
-var systemNamespaces = []string{"default", "kube-system", "kube-public", "kube-node-lease"}
+// immortalNamespaces may not be deleted: upstream's NamespaceLifecycle
+// list (kube-node-lease, though created at start, may be).
+var immortalNamespaces = []string{"default", "kube-system", "kube-public"}
 
 var namespacesGR = schema.GroupResource{Resource: "namespaces"}
 
@@ -46,7 +48,8 @@ func (s *Server) admitCreate(ctx context.Context, h *resource, obj runtime.Objec
 	}
 	if ns.Status.Phase == corev1.NamespaceTerminating || ns.DeletionTimestamp != nil {
 		err := apierrors.NewForbidden(h.gr, m.GetName(), fmt.Errorf("unable to create new content in namespace %s because it is being terminated", ns.Name))
-		err.ErrStatus.Details.Causes = append(err.ErrStatus.Details.Causes, metav1StatusCause("NamespaceTerminating", ns.Name))
+		err.ErrStatus.Details.Causes = append(err.ErrStatus.Details.Causes, metav1.StatusCause{Type: corev1.NamespaceTerminatingCause,
+			Message: fmt.Sprintf("namespace %s is being terminated", ns.Name), Field: "metadata.namespace"})
 		return err
 	}
 	return nil
@@ -60,7 +63,7 @@ func (s *Server) admitUpdate(ctx context.Context, h *resource, obj, old runtime.
 // admitDelete refuses to delete the system namespaces.
 func (s *Server) admitDelete(h *resource, name string) error {
 	if h.gr == namespacesGR {
-		for _, n := range systemNamespaces {
+		for _, n := range immortalNamespaces {
 			if n == name {
 				return apierrors.NewForbidden(h.gr, name, errors.New("this namespace may not be deleted"))
 			}

@@ -14,10 +14,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
-func metav1StatusCause(t, msg string) metav1.StatusCause {
-	return metav1.StatusCause{Type: metav1.CauseType(t), Message: msg}
-}
-
 func (h *resource) serveStatus(w http.ResponseWriter, r *http.Request, ri requestInfo) error {
 	switch ri.Verb {
 	case "get":
@@ -156,13 +152,14 @@ func (h *resource) serveBinding(w http.ResponseWriter, r *http.Request, ri reque
 	if b.Target.Name == "" {
 		return apierrors.NewInvalid(schema.GroupKind{Kind: "Binding"}, ri.Name, nil)
 	}
+	bindingGR := schema.GroupResource{Resource: "pods/binding"}
 	_, _, err = h.updateObject(r.Context(), r, ri, func(current runtime.Object) (runtime.Object, error) {
 		pod := current.(*corev1.Pod)
 		if pod.Spec.NodeName != "" {
-			return nil, apierrors.NewConflict(h.gr, ri.Name, errorf("pod %s is already assigned to node %q", pod.Name, pod.Spec.NodeName))
+			return nil, apierrors.NewConflict(bindingGR, ri.Name, errorf("pod %s is already assigned to node %q", pod.Name, pod.Spec.NodeName))
 		}
 		if pod.DeletionTimestamp != nil {
-			return nil, apierrors.NewConflict(h.gr, ri.Name, errorf("pod %s is being deleted, cannot be assigned to a host", pod.Name))
+			return nil, apierrors.NewConflict(bindingGR, ri.Name, errorf("pod %s is being deleted, cannot be assigned to a host", pod.Name))
 		}
 		pod.ResourceVersion = ""
 		pod.Spec.NodeName = b.Target.Name

@@ -9,6 +9,7 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"skiff.dev/internal/store"
@@ -163,7 +164,8 @@ func (h *resource) prepareUpdate(obj, old runtime.Object, o updateOptions) error
 
 // write stores obj over the revision rev. An update that changes nothing
 // writes nothing and keeps the resourceVersion, as upstream. An object
-// being deleted whose last finalizer is gone is deleted.
+// already being deleted with no grace period left whose last finalizer is
+// gone is deleted; one still in its grace period (a pod) stays.
 func (h *resource) write(ctx context.Context, obj, old runtime.Object, rev int64, dryRun bool) (runtime.Object, error) {
 	m, _ := meta.Accessor(obj)
 	b, err := h.encodeStored(obj)
@@ -179,7 +181,7 @@ func (h *resource) write(ctx context.Context, obj, old runtime.Object, rev int64
 		return obj, nil
 	}
 	key := h.key(m.GetNamespace(), m.GetName())
-	if m.GetDeletionTimestamp() != nil && len(m.GetFinalizers()) == 0 && h.finalized(obj) {
+	if deleteDuringUpdate(m, old) && h.finalized(obj) {
 		drev, err := h.srv.opts.Store.Delete(ctx, key, rev)
 		if err != nil {
 			return nil, err
@@ -196,3 +198,15 @@ func (h *resource) write(ctx context.Context, obj, old runtime.Object, rev int64
 }
 
 func formatRev(rev int64) string { return strconv.FormatInt(rev, 10) }
+
+// deleteDuringUpdate reports whether an update completes a deletion: the
+// stored object was marked with no grace period (or none at all) and the
+// new one has no finalizers left.
+func deleteDuringUpdate(m metav1.Object, old runtime.Object) bool {
+	om, err := meta.Accessor(old)
+	if err != nil || len(m.GetFinalizers()) > 0 || om.GetDeletionTimestamp() == nil {
+		return false
+	}
+	grace := om.GetDeletionGracePeriodSeconds()
+	return grace == nil || *grace == 0
+}

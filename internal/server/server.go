@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"time"
 
@@ -166,6 +167,9 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		s.closeStore()
 	}()
 	log.Info("API server ready", "url", s.url)
+	// Hand the start-up garbage (decoded schemas, certificates, the first
+	// lists) back to the OS now rather than when the scavenger gets to it.
+	go debug.FreeOSMemory()
 	return s, nil
 }
 

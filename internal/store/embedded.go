@@ -75,8 +75,8 @@ func StartEmbedded(ctx context.Context, o EmbeddedOptions) (*Embedded, error) {
 		cfg.ListenClientUrls = []url.URL{client}
 		cfg.AdvertiseClientUrls = []url.URL{client}
 	}
-	cfg.TickMs = 50
-	cfg.ElectionMs = 500
+	cfg.TickMs = 10
+	cfg.ElectionMs = 100
 	cfg.AutoCompactionMode = "periodic"
 	cfg.AutoCompactionRetention = "5m"
 	cfg.LogLevel = "error"
