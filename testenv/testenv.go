@@ -45,6 +45,8 @@ type Options struct {
 	DataDir string
 	// BookmarkInterval makes watch bookmarks come faster than a minute.
 	BookmarkInterval time.Duration
+	// EtcdServers uses an external etcd instead of the embedded one.
+	EtcdServers []string
 	// APIPort fixes the API port, e.g. to restart where clients expect the
 	// server; 0 picks a free one.
 	APIPort int
@@ -71,7 +73,7 @@ func Start(t testing.TB, opts ...Options) *Env {
 // StartWith starts a control plane outside of a test's lifetime; call Stop.
 func StartWith(ctx context.Context, o Options) (*Env, error) {
 	ctx, cancel := context.WithCancel(ctx)
-	s, err := server.Start(ctx, server.Options{DataDir: o.DataDir, APIPort: o.APIPort, BindAddress: "127.0.0.1",
+	s, err := server.Start(ctx, server.Options{DataDir: o.DataDir, APIPort: o.APIPort, BindAddress: "127.0.0.1", EtcdServers: o.EtcdServers,
 		BookmarkInterval: o.BookmarkInterval})
 	if err != nil {
 		cancel()

@@ -32,7 +32,7 @@ func (h *resource) create(w http.ResponseWriter, r *http.Request, ri requestInfo
 	if err != nil {
 		return err
 	}
-	out, err := h.createObject(r.Context(), r, ri.Namespace, obj)
+	out, err := h.createObject(r.Context(), r, ri.Namespace, obj, true)
 	if err != nil {
 		return err
 	}
@@ -40,8 +40,9 @@ func (h *resource) create(w http.ResponseWriter, r *http.Request, ri requestInfo
 }
 
 // createObject fills the server-owned metadata, defaults, validates, admits
-// and stores a new object.
-func (h *resource) createObject(ctx context.Context, r *http.Request, namespace string, obj runtime.Object) (runtime.Object, error) {
+// and stores a new object. managed is false when the caller already set
+// managedFields (server-side apply).
+func (h *resource) createObject(ctx context.Context, r *http.Request, namespace string, obj runtime.Object, managed bool) (runtime.Object, error) {
 	m, err := meta.Accessor(obj)
 	if err != nil {
 		return nil, err
@@ -85,7 +86,7 @@ func (h *resource) createObject(ctx context.Context, r *http.Request, namespace 
 	if err := h.srv.admitCreate(ctx, h, obj); err != nil {
 		return nil, err
 	}
-	if fm, err := h.fields.get(""); err == nil {
+	if fm, err := h.fields.get(""); err == nil && managed {
 		obj = fm.UpdateNoErrors(h.newObject(), obj, managerName(r))
 		m, _ = meta.Accessor(obj)
 	}

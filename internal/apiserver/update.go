@@ -78,7 +78,7 @@ func (h *resource) updateObject(ctx context.Context, r *http.Request, ri request
 			if err != nil {
 				return nil, false, err
 			}
-			created, err := h.createObject(ctx, r, ri.Namespace, obj)
+			created, err := h.createObject(ctx, r, ri.Namespace, obj, o.managed)
 			return created, err == nil, err
 		}
 		if err != nil {

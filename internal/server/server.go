@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"time"
 
 	"skiff.dev/internal/apiserver"
@@ -175,7 +176,11 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 
 func (s *Server) openStore(ctx context.Context, o Options, certs *pki.Bundle) error {
 	if len(o.EtcdServers) > 0 {
-		client, err := store.Dial(ctx, o.EtcdServers, certs.CACert, certs.EtcdClientCert, certs.EtcdClientKey)
+		ca, cert, key := "", "", ""
+		if strings.HasPrefix(o.EtcdServers[0], "https://") {
+			ca, cert, key = certs.CACert, certs.EtcdClientCert, certs.EtcdClientKey
+		}
+		client, err := store.Dial(ctx, o.EtcdServers, ca, cert, key)
 		if err != nil {
 			return err
 		}
