@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -116,6 +117,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
 	ri, isResource := parseRequest(r)
 	defer func() { s.metrics.observe(ri, isResource, r, rw.code, time.Since(start)) }()
+	defer func() {
+		if p := recover(); p != nil {
+			if p == http.ErrAbortHandler {
+				panic(p)
+			}
+			s.log.Error("panic serving request", "method", r.Method, "path", r.URL.Path, "panic", p, "stack", string(debug.Stack()))
+			if !rw.wroteHeader {
+				writeError(rw, r, apierrors.NewInternalError(fmt.Errorf("the server failed on this request: %v", p)))
+			}
+		}
+	}()
 	if s.servePublic(rw, r) {
 		return
 	}
