@@ -158,6 +158,18 @@ func (ws *watchStream) flush() {
 }
 
 func (ws *watchStream) send(ev watchcache.Event) error {
+	if ws.enc.as == asObject && ws.h.res.FromStorage == nil {
+		// The common case: the stored object as it is, encoded once for
+		// every watcher that wants this media type.
+		raw, err := ev.Memo.Get(ws.enc.mediaType, func() ([]byte, error) {
+			setKind(ev.Object)
+			return runtime.Encode(ws.enc.info.Serializer, ev.Object)
+		})
+		if err != nil {
+			return err
+		}
+		return ws.out.Encode(&metav1.WatchEvent{Type: string(ev.Type), Object: runtime.RawExtension{Raw: raw}})
+	}
 	obj, err := ws.h.served(ev.Object)
 	if err != nil {
 		return err

@@ -29,6 +29,9 @@ type Event struct {
 	// Prev is the object before the change, nil for Added.
 	Prev runtime.Object
 	Rev  int64
+	// Memo caches encodings of Object shared by every watcher of the event;
+	// nil for events made for one watcher.
+	Memo *Memo
 }
 
 // ErrTooOld is returned by Cache.Watch internally when a revision is older
@@ -144,7 +147,7 @@ func (c *Cache) event(ch store.Change) (Event, bool) {
 	if err != nil {
 		return Event{}, false
 	}
-	ev := Event{Key: ch.KV.Key, Object: obj, Rev: ch.KV.Rev, Prev: c.items[ch.KV.Key]}
+	ev := Event{Key: ch.KV.Key, Object: obj, Rev: ch.KV.Rev, Prev: c.items[ch.KV.Key], Memo: &Memo{}}
 	switch {
 	case ch.Deleted:
 		ev.Type = watch.Deleted
