@@ -55,6 +55,19 @@ func TestFinalizers(t *testing.T) {
 	if code, body := raw(t, env).do(http.MethodDelete, "/api/v1/namespaces/default/configmaps/held", nil); code != http.StatusOK {
 		t.Errorf("second delete: %d %s", code, body)
 	}
+	// Only a deletion asking for orphanDependents=false that cannot finish
+	// yet is 202 Accepted.
+	held2 := configMap("held2", nil)
+	held2.Finalizers = []string{"example.com/hold"}
+	if _, err := cms.Create(ctx, held2, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	code, body = raw(t, env).do(http.MethodDelete, "/api/v1/namespaces/default/configmaps/held2",
+		[]byte(`{"kind":"DeleteOptions","apiVersion":"v1","orphanDependents":false}`), "Content-Type", "application/json")
+	if code != http.StatusAccepted {
+		t.Errorf("delete with orphanDependents=false: %d %s, want 202", code, body)
+	}
+
 	got.Finalizers = nil
 	if _, err := cms.Update(ctx, got, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)

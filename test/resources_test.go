@@ -1,6 +1,7 @@
 package test
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -30,11 +31,22 @@ type resourceCase struct {
 	header, wide, wideAll []string
 	// explain is the kubectl explain arguments, when not just resource.
 	explain []string
+	// row is text the table row shows, when not the name.
+	row string
+	// again is what applying the manifest a second time reports, when
+	// upstream cannot report "unchanged" for it (the case says why).
+	again string
+	// ns is the namespace, when not resNS.
+	ns string
+	// probe is a jsonpath and the value it must print: what upstream's
+	// server fills in.
+	probe [2]string
 }
 
 // resNS is the namespace the namespaced cases live in; event manifests
-// name it in their involved object.
-const resNS = "res"
+// name it in their involved object. LimitRanges and ResourceQuotas get
+// their own, so that they constrain nothing else.
+const resNS, policyNS = "res", "res-policy"
 
 var (
 	appsWide      = []string{"CONTAINERS", "IMAGES", "SELECTOR"}
@@ -45,7 +57,8 @@ var (
 )
 
 var resourceCases = []resourceCase{
-	{file: "namespace.yaml", resource: "namespaces", ref: "namespace/res-team", header: cols("NAME", "STATUS", "AGE")},
+	{file: "namespace.yaml", resource: "namespaces", ref: "namespace/res-team", header: cols("NAME", "STATUS", "AGE"),
+		probe: [2]string{`{.metadata.labels.kubernetes\.io/metadata\.name} {.spec.finalizers} {.status.phase}`, `res-team ["kubernetes"] Active`}},
 	{file: "pod.yaml", resource: "pods", ref: "pod/web", header: cols("NAME", "READY", "STATUS", "RESTARTS", "AGE"),
 		wide: cols("IP", "NODE", "NOMINATED NODE", "READINESS GATES")},
 	{file: "node.yaml", resource: "nodes", ref: "node/node-a", header: cols("NAME", "STATUS", "ROLES", "AGE", "VERSION"),
@@ -56,29 +69,34 @@ var resourceCases = []resourceCase{
 	{file: "configmap.yaml", resource: "configmaps", ref: "configmap/settings", header: cols("NAME", "DATA", "AGE")},
 	{file: "secret.yaml", resource: "secrets", ref: "secret/creds", header: cols("NAME", "TYPE", "DATA", "AGE")},
 	{file: "serviceaccount.yaml", resource: "serviceaccounts", ref: "serviceaccount/builder", header: cols("NAME", "SECRETS", "AGE")},
-	{file: "event.yaml", resource: "events", ref: "event/web.pulled", header: eventCols, wideAll: eventWide},
+	{file: "event.yaml", resource: "events", ref: "event/web.pulled", header: eventCols, wideAll: eventWide, row: "Pulled"},
 	{file: "event-v1.yaml", resource: "events.v1.events.k8s.io", ref: "event.events.k8s.io/web.scheduled", header: eventCols,
-		wideAll: eventWide, explain: []string{"events", "--api-version=events.k8s.io/v1"}},
+		wideAll: eventWide, row: "Scheduled", explain: []string{"events", "--api-version=events.k8s.io/v1"}},
 	{file: "persistentvolume.yaml", resource: "persistentvolumes", ref: "persistentvolume/pv-local",
 		header: cols("NAME", "CAPACITY", "ACCESS MODES", "RECLAIM POLICY", "STATUS", "CLAIM", "STORAGECLASS", "VOLUMEATTRIBUTESCLASS", "REASON", "AGE"),
 		wide:   cols("VOLUMEMODE")},
 	{file: "persistentvolumeclaim.yaml", resource: "persistentvolumeclaims", ref: "persistentvolumeclaim/data",
 		header: cols("NAME", "STATUS", "VOLUME", "CAPACITY", "ACCESS MODES", "STORAGECLASS", "VOLUMEATTRIBUTESCLASS", "AGE"),
 		wide:   cols("VOLUMEMODE")},
-	{file: "limitrange.yaml", resource: "limitranges", ref: "limitrange/defaults", header: createdAtCols},
-	{file: "resourcequota.yaml", resource: "resourcequotas", ref: "resourcequota/counts", header: cols("NAME", "AGE", "REQUEST", "LIMIT")},
+	{file: "limitrange.yaml", resource: "limitranges", ref: "limitrange/defaults", header: createdAtCols, ns: policyNS},
+	{file: "resourcequota.yaml", resource: "resourcequotas", ref: "resourcequota/counts", header: cols("NAME", "AGE", "REQUEST", "LIMIT"), ns: policyNS},
 	{file: "podtemplate.yaml", resource: "podtemplates", ref: "podtemplate/worker", header: cols("NAME", "CONTAINERS", "IMAGES", "POD LABELS")},
 	{file: "deployment.yaml", resource: "deployments", ref: "deployment.apps/web", header: cols("NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"),
 		wide: appsWide},
 	{file: "replicaset.yaml", resource: "replicasets", ref: "replicaset.apps/cache", header: cols("NAME", "DESIRED", "CURRENT", "READY", "AGE"),
 		wide: appsWide},
+	// The server defaults volumeMode and status.phase inside
+	// volumeClaimTemplates, an atomic list, so the three-way patch always
+	// replaces the list.
 	{file: "statefulset.yaml", resource: "statefulsets", ref: "statefulset.apps/db", header: cols("NAME", "READY", "AGE"),
-		wide: cols("CONTAINERS", "IMAGES")},
+		wide: cols("CONTAINERS", "IMAGES"), again: "configured",
+		probe: [2]string{"{.spec.volumeClaimTemplates[0].apiVersion}/{.spec.volumeClaimTemplates[0].kind}", "v1/PersistentVolumeClaim"}},
 	{file: "daemonset.yaml", resource: "daemonsets", ref: "daemonset.apps/agent",
 		header: cols("NAME", "DESIRED", "CURRENT", "READY", "UP-TO-DATE", "AVAILABLE", "NODE SELECTOR", "AGE"), wide: appsWide},
 	{file: "controllerrevision.yaml", resource: "controllerrevisions", ref: "controllerrevision.apps/db-7f9c",
 		header: cols("NAME", "CONTROLLER", "REVISION", "AGE")},
-	{file: "job.yaml", resource: "jobs", ref: "job.batch/migrate", header: cols("NAME", "STATUS", "COMPLETIONS", "DURATION", "AGE"), wide: appsWide},
+	{file: "job.yaml", resource: "jobs", ref: "job.batch/migrate", header: cols("NAME", "STATUS", "COMPLETIONS", "DURATION", "AGE"), wide: appsWide,
+		probe: [2]string{`{.metadata.labels.job-name} {.spec.template.metadata.labels.batch\.kubernetes\.io/job-name}`, "migrate migrate"}},
 	{file: "cronjob.yaml", resource: "cronjobs", ref: "cronjob.batch/report",
 		header: cols("NAME", "SCHEDULE", "TIMEZONE", "SUSPEND", "ACTIVE", "LAST SCHEDULE", "AGE"), wide: appsWide},
 	{file: "hpa-v2.yaml", resource: "horizontalpodautoscalers", ref: "horizontalpodautoscaler.autoscaling/web",
@@ -86,8 +104,10 @@ var resourceCases = []resourceCase{
 	{file: "hpa-v1.yaml", resource: "horizontalpodautoscalers.v1.autoscaling", ref: "horizontalpodautoscaler.autoscaling/cache",
 		header:  cols("NAME", "REFERENCE", "TARGETS", "MINPODS", "MAXPODS", "REPLICAS", "AGE"),
 		explain: []string{"horizontalpodautoscalers", "--api-version=autoscaling/v1"}},
+	// spec.selector has patchStrategy replace: the three-way patch always
+	// carries it.
 	{file: "poddisruptionbudget.yaml", resource: "poddisruptionbudgets", ref: "poddisruptionbudget.policy/web",
-		header: cols("NAME", "MIN AVAILABLE", "MAX UNAVAILABLE", "ALLOWED DISRUPTIONS", "AGE")},
+		header: cols("NAME", "MIN AVAILABLE", "MAX UNAVAILABLE", "ALLOWED DISRUPTIONS", "AGE"), again: "configured"},
 	{file: "lease.yaml", resource: "leases", ref: "lease.coordination.k8s.io/controller-leader", header: cols("NAME", "HOLDER", "AGE")},
 	{file: "endpointslice.yaml", resource: "endpointslices", ref: "endpointslice.discovery.k8s.io/web-abc12",
 		header: cols("NAME", "ADDRESSTYPE", "PORTS", "ENDPOINTS", "AGE")},
@@ -103,8 +123,10 @@ var resourceCases = []resourceCase{
 	{file: "clusterrole.yaml", resource: "clusterroles", ref: "clusterrole.rbac.authorization.k8s.io/node-viewer", header: createdAtCols},
 	{file: "clusterrolebinding.yaml", resource: "clusterrolebindings", ref: "clusterrolebinding.rbac.authorization.k8s.io/ops-view-nodes",
 		header: cols("NAME", "ROLE", "AGE"), wide: bindWide},
+	// globalDefault: false is omitted from the stored object (omitempty),
+	// so the three-way patch always sets it again.
 	{file: "priorityclass.yaml", resource: "priorityclasses", ref: "priorityclass.scheduling.k8s.io/high",
-		header: cols("NAME", "VALUE", "GLOBAL-DEFAULT", "AGE", "PREEMPTIONPOLICY")},
+		header: cols("NAME", "VALUE", "GLOBAL-DEFAULT", "AGE", "PREEMPTIONPOLICY"), again: "configured"},
 }
 
 func cols(cols ...string) []string { return cols }
@@ -113,30 +135,39 @@ func TestResources(t *testing.T) {
 	env := testenv.Start(t)
 	k := newKubectl(t, env)
 	k.run("create", "namespace", resNS)
-	for _, c := range resourceCases {
-		t.Run(strings.TrimSuffix(c.file, ".yaml"), func(t *testing.T) {
-			walkResource(t, &kubectl{t: t, kubeconfig: k.kubeconfig}, c)
-		})
-	}
-	sub := func(name string, f func(*testing.T, *kubectl)) {
+	k.run("create", "namespace", policyNS)
+	sub := func(t *testing.T, name string, f func(*testing.T, *kubectl)) {
 		t.Run(name, func(t *testing.T) { f(t, &kubectl{t: t, kubeconfig: k.kubeconfig}) })
 	}
-	sub("get-all", testGetAll)
-	sub("api-resources", testAPIResources)
-	sub("api-versions", testAPIVersions)
-	sub("hpa-v1-from-v2", testHPAConversion)
-	sub("events-v1-from-core", testEventsAcrossGroups)
-	sub("create-helpers", testCreateHelpers)
+	t.Run("kinds", func(t *testing.T) {
+		for _, c := range resourceCases {
+			sub(t, strings.TrimSuffix(c.file, ".yaml"), func(t *testing.T, k *kubectl) {
+				t.Parallel()
+				walkResource(t, k, c)
+			})
+		}
+	})
+	sub(t, "get-all", testGetAll)
+	sub(t, "api-resources", testAPIResources)
+	sub(t, "api-versions", testAPIVersions)
+	sub(t, "hpa-v1-from-v2", testHPAConversion)
+	sub(t, "events-v1-from-core", testEventsAcrossGroups)
+	sub(t, "create-helpers", testCreateHelpers)
 }
 
 // walkResource takes one kind through a user's life cycle of it.
 func walkResource(t *testing.T, k *kubectl, c resourceCase) {
-	file := filepath.Join("testdata", "resources", c.file)
+	file := resManifest(c.file)
+	var manifest map[string]any
+	if err := yaml.Unmarshal(mustReadFile(t, file), &manifest); err != nil {
+		t.Fatal(err)
+	}
 	name := c.ref[strings.Index(c.ref, "/")+1:]
-	ns := []string{"-n", resNS}
-	check := func(what string, wants ...string) string {
+	ns := cmp.Or(c.ns, resNS)
+	checkArgs := func(args []string, wants ...string) string {
 		t.Helper()
-		out, err := k.try(append(ns, strings.Fields(what)...)...)
+		out, err := k.try(append([]string{"-n", ns}, args...)...)
+		what := strings.Join(args, " ")
 		if err != nil {
 			t.Errorf("kubectl %s: %v\n%s", what, err, out)
 			return out
@@ -144,11 +175,30 @@ func walkResource(t *testing.T, k *kubectl, c resourceCase) {
 		contains(t, what, out, wants...)
 		return out
 	}
+	check := func(what string, wants ...string) string {
+		t.Helper()
+		return checkArgs(strings.Fields(what), wants...)
+	}
 
-	contains(t, "apply", k.run(append(ns, "apply", "-f", file)...), c.ref+" created")
-	check("apply -f "+file, c.ref+" unchanged")
+	contains(t, "apply", k.run("-n", ns, "apply", "-f", file), c.ref+" created")
+	check("apply -f "+file, c.ref+" "+cmp.Or(c.again, "unchanged"))
+	check("diff -f " + file)
+	// Moving to server-side apply takes over the client-side apply's
+	// fields (--force-conflicts: atomic lists the server defaults into
+	// conflict); applying again must keep the object valid.
+	for _, flags := range []string{"--force-conflicts ", ""} {
+		out := check("apply --server-side "+flags+"-f "+file, c.ref+" serverside-applied")
+		if strings.Contains(out, "failed") {
+			t.Errorf("apply --server-side %s: %s", flags, out)
+		}
+	}
+	if c.probe[0] != "" {
+		if got := checkArgs([]string{"get", c.resource, name, "-o", "jsonpath=" + c.probe[0]}); got != c.probe[1] {
+			t.Errorf("jsonpath %s: %q, want %q", c.probe[0], got, c.probe[1])
+		}
+	}
 
-	out := check("get "+c.resource, name)
+	out := check("get "+c.resource, cmp.Or(c.row, name))
 	if got := tableHeader(out); !slices.Equal(got, c.header) {
 		t.Errorf("get %s: header %q, want %q", c.resource, got, c.header)
 	}
@@ -161,23 +211,19 @@ func walkResource(t *testing.T, k *kubectl, c resourceCase) {
 		t.Errorf("get %s -o wide: header %q, want %q", c.resource, got, want)
 	}
 
-	live := getObject(t, k, c.resource, name)
-	if live != nil {
-		var manifest map[string]any
-		if err := yaml.Unmarshal(mustReadFile(t, file), &manifest); err != nil {
-			t.Fatal(err)
-		}
-		for _, d := range subsetDiff(manifest, live, "") {
-			t.Errorf("get -o yaml lost the manifest's %s", d)
-		}
+	live := getObject(t, k, ns, c.resource, name)
+	for _, d := range subsetDiff(manifest, live, "") {
+		t.Errorf("get -o yaml lost the manifest's %s", d)
 	}
 
 	check("describe "+c.resource+" "+name, "Name:", name)
-	explain := c.explain
-	if explain == nil {
-		explain = []string{c.resource}
+	explain := c.resource
+	if c.explain != nil {
+		explain = strings.Join(c.explain, " ")
 	}
-	check("explain "+strings.Join(explain, " "), "KIND:", "DESCRIPTION:")
+	gv := strings.Split(manifest["apiVersion"].(string), "/")
+	out = strings.Join(strings.Fields(check("explain "+explain)), " ")
+	contains(t, "explain", out, "KIND: "+manifest["kind"].(string), "VERSION: "+gv[len(gv)-1], "DESCRIPTION:")
 
 	if live != nil {
 		// kubectl edit: change the live object and put it back whole.
@@ -200,15 +246,15 @@ func walkResource(t *testing.T, k *kubectl, c resourceCase) {
 	}
 
 	check("delete -f "+file, fmt.Sprintf("%q deleted", name))
-	if out, err := k.try(append(ns, "get", c.resource, name)...); err == nil || !strings.Contains(out, "NotFound") {
+	if out, err := k.try("-n", ns, "get", c.resource, name); err == nil || !strings.Contains(out, "NotFound") {
 		t.Errorf("get after delete: %v\n%s", err, out)
 	}
 }
 
 // getObject reads one object as kubectl get -o yaml prints it.
-func getObject(t *testing.T, k *kubectl, resource, name string) map[string]any {
+func getObject(t *testing.T, k *kubectl, ns, resource, name string) map[string]any {
 	t.Helper()
-	out, err := k.try("-n", resNS, "get", resource, name, "-o", "yaml")
+	out, err := k.try("-n", ns, "get", resource, name, "-o", "yaml")
 	if err != nil {
 		t.Errorf("get -o yaml: %v\n%s", err, out)
 		return nil
@@ -246,6 +292,10 @@ func subsetDiff(want, got any, path string) []string {
 		}
 		return diffs
 	default:
+		// omitempty drops false, 0 and "" from what the server returns.
+		if got == nil && reflect.ValueOf(want).IsZero() {
+			return nil
+		}
 		if !reflect.DeepEqual(want, got) {
 			return []string{fmt.Sprintf("%s: %v, got %v", path, want, got)}
 		}
@@ -423,7 +473,7 @@ func testEventsAcrossGroups(t *testing.T, k *kubectl) {
 	contains(t, "get events.v1.events.k8s.io", k.run("-n", resNS, "get", "events.v1.events.k8s.io"), "Pulled", "pod/web")
 	out := k.run("-n", resNS, "get", "events.v1.events.k8s.io", "web.pulled", "-o", "yaml")
 	contains(t, "v1 yaml", out, "apiVersion: events.k8s.io/v1", "note: Successfully pulled image", "regarding:",
-		"reportingController: kubelet", "deprecatedCount: 1")
+		"deprecatedCount: 1", "deprecatedSource:")
 }
 
 // testCreateHelpers runs the kubectl create subcommands for these kinds.

@@ -308,8 +308,15 @@ func TestFieldSelectorsPerResource(t *testing.T) {
 		{"secrets", listSecrets, "data=x"},
 	} {
 		_, err := names(c.list, c.sel)
-		if !apierrors.IsBadRequest(err) || !strings.Contains(err.Error(), "field label not supported") {
+		if !apierrors.IsBadRequest(err) || err.Error() != "field label not supported: "+c.sel[:strings.Index(c.sel, "=")] {
 			t.Errorf("%s with %s: got %v, want 400 field label not supported", c.name, c.sel, err)
 		}
+	}
+	// Kinds without selectable fields of their own answer in the words of
+	// upstream's default conversion.
+	_, err = cs.CoreV1().ConfigMaps("default").List(ctx, metav1.ListOptions{FieldSelector: "data.k=v"})
+	want := `"data.k" is not a known field selector: only "metadata.name", "metadata.namespace"`
+	if !apierrors.IsBadRequest(err) || err.Error() != want {
+		t.Errorf("configmaps with data.k: got %v, want 400 %s", err, want)
 	}
 }

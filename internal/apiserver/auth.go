@@ -41,11 +41,44 @@ func (f AuthorizerFunc) Authorize(ctx context.Context, a Attributes) (bool, stri
 
 var _ Authorizer = AuthorizerFunc(nil)
 
-// MastersOnly allows members of system:masters everything and denies
-// everyone else: the authorizer until RBAC is enforced.
+// MastersOnly allows members of system:masters everything, and any other
+// authenticated user only what upstream's default roles grant the
+// system:authenticated group (system:discovery, system:basic-user and
+// system:public-info-viewer): reading discovery, OpenAPI, health and
+// version, and asking what it may do. It is the authorizer until RBAC is
+// enforced.
 var MastersOnly = AuthorizerFunc(func(_ context.Context, a Attributes) (bool, string) {
-	return slices.Contains(a.User.Groups, "system:masters"), ""
+	if slices.Contains(a.User.Groups, "system:masters") {
+		return true, ""
+	}
+	return slices.Contains(a.User.Groups, "system:authenticated") && basicUserMay(a), ""
 })
+
+// basicUserMay tells whether upstream's default roles for every
+// authenticated user allow a request.
+func basicUserMay(a Attributes) bool {
+	if a.IsResource {
+		if a.Verb != "create" || a.Subresource != "" {
+			return false
+		}
+		switch a.Group {
+		case "authorization.k8s.io":
+			return a.Resource == "selfsubjectaccessreviews" || a.Resource == "selfsubjectrulesreviews"
+		case "authentication.k8s.io":
+			return a.Resource == "selfsubjectreviews"
+		}
+		return false
+	}
+	if a.Verb != "get" {
+		return false
+	}
+	switch a.Path {
+	case "/api", "/apis", "/openapi", "/version", "/version/", "/livez", "/readyz", "/healthz",
+		"/.well-known/openid-configuration", "/openid/v1/jwks":
+		return true
+	}
+	return strings.HasPrefix(a.Path, "/api/") || strings.HasPrefix(a.Path, "/apis/") || strings.HasPrefix(a.Path, "/openapi/")
+}
 
 // authenticate reads the caller from the verified client certificate: the
 // common name is the user, the organizations its groups.

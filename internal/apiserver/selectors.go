@@ -37,9 +37,16 @@ func (h *resource) selection(q url.Values, namespace string) (selection, error) 
 		}
 		known := h.fieldSet(h.newObject())
 		for _, req := range fs.Requirements() {
-			if _, ok := known[req.Field]; !ok {
-				return sel, badRequest("field label not supported: %s", req.Field)
+			if _, ok := known[req.Field]; ok {
+				continue
 			}
+			// Upstream's words differ: kinds with their own selectable
+			// fields refuse others in their conversion function, the rest
+			// with the default one.
+			if h.res.Strategy.Fields == nil {
+				return sel, badRequest("%q is not a known field selector: only %q, %q", req.Field, "metadata.name", "metadata.namespace")
+			}
+			return sel, badRequest("field label not supported: %s", req.Field)
 		}
 		sel.fields = fs
 	}
@@ -53,7 +60,10 @@ func (h *resource) fieldSet(obj runtime.Object) fields.Set {
 		return fields.Set{}
 	}
 	set := fields.Set{"metadata.name": m.GetName()}
-	if h.res.Namespaced {
+	// metadata.namespace is selectable on namespaced kinds and, through
+	// upstream's default conversion, on cluster-scoped kinds that have no
+	// selectable fields of their own.
+	if h.res.Namespaced || h.res.Strategy.Fields == nil {
 		set["metadata.namespace"] = m.GetNamespace()
 	}
 	if h.res.Strategy.Fields != nil {
