@@ -18,8 +18,9 @@ import (
 )
 
 // resourceCase is one served kind, driven through kubectl the way a user
-// would: apply, apply again, get, get -o wide, get -o yaml, describe,
-// explain, replace and delete. The manifest lives in testdata/resources.
+// would: apply, apply again, diff, server-side apply, get, get -o wide,
+// get -o yaml, describe, explain, replace (what kubectl edit does) and
+// delete. Its manifest lives in testdata/resources.
 type resourceCase struct {
 	file string
 	// resource is what kubectl get takes; ref is how kubectl names the
@@ -212,8 +213,10 @@ func walkResource(t *testing.T, k *kubectl, c resourceCase) {
 	}
 
 	live := getObject(t, k, ns, c.resource, name)
-	for _, d := range subsetDiff(manifest, live, "") {
-		t.Errorf("get -o yaml lost the manifest's %s", d)
+	if live != nil {
+		for _, d := range subsetDiff(manifest, live, "") {
+			t.Errorf("get -o yaml lost the manifest's %s", d)
+		}
 	}
 
 	check("describe "+c.resource+" "+name, "Name:", name)

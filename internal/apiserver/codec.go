@@ -142,11 +142,14 @@ func decodeBody(r *http.Request, body []byte, gvk schema.GroupVersionKind, into 
 	obj, got, err := dec.Decode(body, &gvk, into)
 	var warnings []string
 	if err != nil {
+		// Upstream's wording: `Deployment in version "v1" cannot be handled
+		// as a Deployment: strict decoding error: unknown field "spec.x"`.
+		prefix := fmt.Sprintf("%s in version %q cannot be handled as a %s: ", gvk.Kind, gvk.Version, gvk.Kind)
 		if !runtime.IsStrictDecodingError(err) || obj == nil {
-			return nil, badRequest("%v", decodeMessage(err))
+			return nil, badRequest("%s%v", prefix, decodeMessage(err))
 		}
 		if validation == "Strict" {
-			return nil, badRequest("%v", err)
+			return nil, badRequest("%s%v", prefix, err)
 		}
 		if errs, ok := runtime.AsStrictDecodingError(err); ok {
 			for _, e := range errs.Errors() {

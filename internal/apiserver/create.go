@@ -77,6 +77,12 @@ func (h *resource) createObject(ctx context.Context, r *http.Request, namespace 
 	if st.Default != nil {
 		st.Default(obj)
 	}
+	// Field ownership is recorded on what the client sent (with defaults),
+	// before the server fills in fields of its own, which nobody owns.
+	if fm, err := h.fields.get(""); err == nil && managed {
+		obj = fm.UpdateNoErrors(h.newObject(), obj, managerName(r))
+		m, _ = meta.Accessor(obj)
+	}
 	if st.PrepareForCreate != nil {
 		st.PrepareForCreate(obj)
 	}
@@ -85,10 +91,6 @@ func (h *resource) createObject(ctx context.Context, r *http.Request, namespace 
 	}
 	if err := h.srv.admitCreate(ctx, h, obj); err != nil {
 		return nil, err
-	}
-	if fm, err := h.fields.get(""); err == nil && managed {
-		obj = fm.UpdateNoErrors(h.newObject(), obj, managerName(r))
-		m, _ = meta.Accessor(obj)
 	}
 	if isDryRun(r) {
 		return obj, nil

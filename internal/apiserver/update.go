@@ -130,6 +130,20 @@ func (h *resource) prepareUpdate(obj, old runtime.Object, o updateOptions) error
 		m.SetNamespace(om.GetNamespace())
 	}
 	st := h.res.Strategy
+	if st.Default != nil {
+		st.Default(obj)
+	}
+	// Field ownership is recorded on what the client sent, before the
+	// server's own changes (as upstream does).
+	if o.managed {
+		if fm, err := h.fields.get(o.sub); err == nil {
+			updated := fm.UpdateNoErrors(old, obj, o.manager)
+			if updated != obj {
+				nm, _ := meta.Accessor(updated)
+				m.SetManagedFields(nm.GetManagedFields())
+			}
+		}
+	}
 	if st.HasStatus {
 		switch o.sub {
 		case "status":
@@ -137,9 +151,6 @@ func (h *resource) prepareUpdate(obj, old runtime.Object, o updateOptions) error
 		case "":
 			copyPart(obj, old, "Status")
 		}
-	}
-	if st.Default != nil {
-		st.Default(obj)
 	}
 	if o.sub == "" && st.PrepareForUpdate != nil {
 		st.PrepareForUpdate(obj, old)
@@ -149,15 +160,6 @@ func (h *resource) prepareUpdate(obj, old runtime.Object, o updateOptions) error
 	}
 	if err := h.validateUpdate(obj, old, o.sub); err != nil {
 		return err
-	}
-	if o.managed {
-		if fm, err := h.fields.get(o.sub); err == nil {
-			updated := fm.UpdateNoErrors(old, obj, o.manager)
-			if updated != obj {
-				nm, _ := meta.Accessor(updated)
-				m.SetManagedFields(nm.GetManagedFields())
-			}
-		}
 	}
 	return nil
 }

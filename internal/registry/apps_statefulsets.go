@@ -35,7 +35,14 @@ func statefulSets() Resource {
 			ValidateUpdate: func(obj, old runtime.Object) field.ErrorList {
 				// Only the fields named in the message may change; the selector
 				// is among the fixed ones.
-				n, o := obj.(*appsv1.StatefulSet).Spec.DeepCopy(), &old.(*appsv1.StatefulSet).Spec
+				n, o := obj.(*appsv1.StatefulSet).Spec.DeepCopy(), old.(*appsv1.StatefulSet).Spec.DeepCopy()
+				// Claim templates stored before their apiVersion and kind
+				// were filled in compare equal to ones with them.
+				for _, s := range []*appsv1.StatefulSetSpec{n, o} {
+					for i := range s.VolumeClaimTemplates {
+						s.VolumeClaimTemplates[i].TypeMeta = metav1.TypeMeta{}
+					}
+				}
 				n.Replicas, n.Ordinals, n.Template, n.UpdateStrategy = o.Replicas, o.Ordinals, o.Template, o.UpdateStrategy
 				n.RevisionHistoryLimit, n.PersistentVolumeClaimRetentionPolicy, n.MinReadySeconds =
 					o.RevisionHistoryLimit, o.PersistentVolumeClaimRetentionPolicy, o.MinReadySeconds
@@ -103,9 +110,12 @@ func defaultStatefulSet(ss *appsv1.StatefulSet) {
 		s.RevisionHistoryLimit = ptr.To[int32](10)
 	}
 	defaultPodTemplateSpec(&s.Template)
-	// Claim templates get the PersistentVolumeClaim defaults.
+	// Claim templates get the PersistentVolumeClaim defaults, and always
+	// carry apiVersion v1 and kind PersistentVolumeClaim, whatever the
+	// client sent, as upstream's apps/v1 conversion writes them.
 	for i := range s.VolumeClaimTemplates {
 		c := &s.VolumeClaimTemplates[i]
+		c.TypeMeta = metav1.TypeMeta{APIVersion: "v1", Kind: "PersistentVolumeClaim"}
 		if c.Spec.VolumeMode == nil {
 			c.Spec.VolumeMode = ptr.To(corev1.PersistentVolumeFilesystem)
 		}

@@ -182,7 +182,10 @@ func TestReplicaSet(t *testing.T) {
 
 func TestStatefulSetDefaults(t *testing.T) {
 	s := mkStatefulSet(func(s *appsv1.StatefulSet) {
-		s.Spec.VolumeClaimTemplates = []corev1.PersistentVolumeClaim{{ObjectMeta: metav1.ObjectMeta{Name: "data"}}}
+		s.Spec.VolumeClaimTemplates = []corev1.PersistentVolumeClaim{
+			{ObjectMeta: metav1.ObjectMeta{Name: "data"}},
+			{TypeMeta: metav1.TypeMeta{APIVersion: "v2", Kind: "Claim"}, ObjectMeta: metav1.ObjectMeta{Name: "logs"}},
+		}
 	})
 	groupResource(t, "apps/v1", "statefulsets").Strategy.Default(s)
 	sp := s.Spec
@@ -193,8 +196,11 @@ func TestStatefulSetDefaults(t *testing.T) {
 		sp.PersistentVolumeClaimRetentionPolicy.WhenScaled != appsv1.RetainPersistentVolumeClaimRetentionPolicyType {
 		t.Errorf("defaults: %+v", sp)
 	}
-	if c := sp.VolumeClaimTemplates[0]; *c.Spec.VolumeMode != corev1.PersistentVolumeFilesystem || c.Status.Phase != corev1.ClaimPending {
-		t.Errorf("claim template: %+v", c)
+	for _, c := range sp.VolumeClaimTemplates {
+		if *c.Spec.VolumeMode != corev1.PersistentVolumeFilesystem || c.Status.Phase != corev1.ClaimPending ||
+			c.APIVersion != "v1" || c.Kind != "PersistentVolumeClaim" {
+			t.Errorf("claim template: %+v", c)
+		}
 	}
 }
 
@@ -256,6 +262,15 @@ func TestStatefulSetUpdate(t *testing.T) {
 	if errs := strategyUpdate(r, n, old); len(errs) != 1 || errs[0].Detail != statefulSetUpdateForbidden {
 		t.Errorf("forbidden message: %v", errs)
 	}
+	// A claim template stored without apiVersion and kind is not changed
+	// by an update that gets them filled in.
+	withClaim := mkStatefulSet(func(s *appsv1.StatefulSet) {
+		s.Spec.VolumeClaimTemplates = []corev1.PersistentVolumeClaim{{ObjectMeta: metav1.ObjectMeta{Name: "data"}}}
+	})
+	stored := withClaim.DeepCopy()
+	strategyCreate(r, stored)
+	stored.Spec.VolumeClaimTemplates[0].TypeMeta = metav1.TypeMeta{}
+	checkErrs(t, "claim template type", strategyUpdate(r, withClaim, stored))
 	n.Status = appsv1.StatefulSetStatus{Replicas: 3, ReadyReplicas: 1}
 	if row := r.Strategy.Row(n); row[1] != "1/1" || len(row) != 5 {
 		t.Errorf("row = %v", row)
