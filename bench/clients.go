@@ -27,6 +27,9 @@ type clientOptions struct {
 	// it, clientsets made from equal configs share client-go's cached
 	// transport: one HTTP/2 connection for all of them.
 	ownConn bool
+	// watch leaves the request timeout off: http.Client's timeout would
+	// cut long watches.
+	watch bool
 }
 
 // newClientset makes one clientset with no client-side rate limit.
@@ -34,8 +37,9 @@ func newClientset(base *rest.Config, o clientOptions) (*kubernetes.Clientset, er
 	cfg := rest.CopyConfig(base)
 	cfg.QPS, cfg.Burst = -1, 0 // a negative QPS turns the rate limiter off
 	cfg.RateLimiter = nil
-	if cfg.Timeout == 0 {
-		cfg.Timeout = 30 * time.Second
+	cfg.Timeout = 30 * time.Second
+	if o.watch {
+		cfg.Timeout = 0
 	}
 	switch o.contentType {
 	case "", JSON:

@@ -39,52 +39,28 @@ func TestMain(m *testing.M) {
 	}
 	flag.Parse()
 	code := m.Run()
-	if err := shared.stop(); err != nil {
-		fmt.Fprintln(os.Stderr, "bench:", err)
+	if built.dir != "" {
+		os.RemoveAll(built.dir)
 	}
 	os.Exit(code)
 }
 
-// shared is the one server every benchmark of a run uses, started by the
-// first benchmark that asks and stopped after the last.
-var shared struct {
-	once    sync.Once
-	cfg     *rest.Config
-	err     error
-	proc    *bench.Process
-	cleanup []func()
-}
-
-// serverConfig starts the shared server if needed and returns a config that
-// reaches it as admin.
-func serverConfig(b *testing.B) *rest.Config {
+// startServer starts a control plane on a fresh data directory for one
+// benchmark run and stops it when the run ends, so that runs do not see
+// each other's objects. Every run's server is a new process: with
+// -serverprofile, the file holds the profile of the last run.
+func startServer(b *testing.B) (*rest.Config, *bench.Process) {
 	b.Helper()
-	shared.once.Do(func() { shared.cfg, shared.err = startShared() })
-	if shared.err != nil {
-		b.Fatal(shared.err)
-	}
-	return shared.cfg
-}
-
-func startShared() (*rest.Config, error) {
-	tmp, err := os.MkdirTemp("", "skiff-bench-")
-	if err != nil {
-		return nil, err
-	}
-	shared.cleanup = append(shared.cleanup, func() { os.RemoveAll(tmp) })
+	tmp := b.TempDir()
 	dataDir := filepath.Join(tmp, "data")
 	var cmd *exec.Cmd
 	if *serverProfile != "" {
 		cmd = exec.Command(os.Args[0])
 		cmd.Env = append(os.Environ(), childDataDir+"="+dataDir, childProfile+"="+*serverProfile)
 	} else {
-		bin := *skiffBin
-		if bin == "" {
-			bin = filepath.Join(tmp, "skiff")
-			out, err := exec.Command("go", "build", "-o", bin, "skiff.dev/cmd/skiff").CombinedOutput()
-			if err != nil {
-				return nil, fmt.Errorf("go build: %v\n%s", err, out)
-			}
+		bin, err := skiffBinary()
+		if err != nil {
+			b.Fatal(err)
 		}
 		cmd = bench.ServerCommand(bin, dataDir)
 	}
@@ -92,24 +68,84 @@ func startShared() (*rest.Config, error) {
 	if *serverLog != "" {
 		f, err := os.OpenFile(*serverLog, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 		if err != nil {
-			return nil, err
+			b.Fatal(err)
 		}
-		shared.cleanup = append(shared.cleanup, func() { f.Close() })
+		b.Cleanup(func() { f.Close() })
 		log = f
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(b.Context(), time.Minute)
 	defer cancel()
 	p, err := bench.StartProcess(ctx, cmd, dataDir, log)
 	if err != nil {
-		return nil, err
+		b.Fatal(err)
 	}
-	shared.proc = p
-	return p.Config()
+	b.Cleanup(func() {
+		if err := p.Stop(30 * time.Second); err != nil {
+			b.Errorf("server: %v", err)
+		}
+	})
+	cfg, err := p.Config()
+	if err != nil {
+		b.Fatal(err)
+	}
+	return cfg, p
 }
 
-func (s *sharedServer) stop() error { return nil }
+// cpuMeter measures the CPU time the server and this process (the load)
+// spend during a run. CPU per operation moves much less than throughput on
+// a shared machine, so it is the figure to compare across changes.
+type cpuMeter struct {
+	p            *bench.Process
+	server, load time.Duration
+}
 
-type sharedServer struct{}
+func startCPU(b *testing.B, p *bench.Process) cpuMeter {
+	b.Helper()
+	server, err := p.CPUTime()
+	if err != nil {
+		b.Fatal(err)
+	}
+	return cpuMeter{p: p, server: server, load: bench.SelfCPUTime()}
+}
+
+// report adds server-cpu-us/UNIT and load-cpu-us/UNIT for n operations.
+func (m cpuMeter) report(b *testing.B, n int, unit string) {
+	b.Helper()
+	server, err := m.p.CPUTime()
+	if err != nil {
+		b.Fatal(err)
+	}
+	load := bench.SelfCPUTime()
+	b.ReportMetric(float64((server-m.server).Microseconds())/float64(n), "server-cpu-us/"+unit)
+	b.ReportMetric(float64((load-m.load).Microseconds())/float64(n), "load-cpu-us/"+unit)
+}
+
+// built is the skiff binary of this run: -skiff, or ./cmd/skiff built once.
+var built struct {
+	once sync.Once
+	path string
+	err  error
+	dir  string
+}
+
+func skiffBinary() (string, error) {
+	built.once.Do(func() {
+		if *skiffBin != "" {
+			built.path = *skiffBin
+			return
+		}
+		built.dir, built.err = os.MkdirTemp("", "skiff-bench-")
+		if built.err != nil {
+			return
+		}
+		built.path = filepath.Join(built.dir, "skiff")
+		out, err := exec.Command("go", "build", "-o", built.path, "skiff.dev/cmd/skiff").CombinedOutput()
+		if err != nil {
+			built.err = fmt.Errorf("go build (run in the module, or pass -skiff): %v\n%s", err, out)
+		}
+	})
+	return built.path, built.err
+}
 
 // runProfiledServer is the child process of -serverprofile: the control
 // plane of `skiff server`, profiled from ready until SIGTERM.

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -111,8 +113,36 @@ func (p *Process) Config() (*rest.Config, error) {
 	return clientcmd.BuildConfigFromFlags("", p.Kubeconfig)
 }
 
-// Signal sends sig to the server.
-func (p *Process) Signal(sig syscall.Signal) error { return p.cmd.Process.Signal(sig) }
+// CPUTime is the CPU time (user and system, all threads) the server has
+// used so far, from /proc, to the kernel's 10 ms tick.
+func (p *Process) CPUTime() (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid))
+	if err != nil {
+		return 0, fmt.Errorf("bench: %w", err)
+	}
+	// Fields after the command's closing parenthesis, from field 3 (state):
+	// utime and stime are fields 14 and 15, in clock ticks of 1/100 s.
+	_, rest, ok := strings.Cut(string(b), ") ")
+	f := strings.Fields(rest)
+	if !ok || len(f) < 13 {
+		return 0, fmt.Errorf("bench: unexpected /proc/%d/stat", p.cmd.Process.Pid)
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err := errors.Join(err1, err2); err != nil {
+		return 0, fmt.Errorf("bench: /proc/%d/stat: %w", p.cmd.Process.Pid, err)
+	}
+	return time.Duration(utime+stime) * 10 * time.Millisecond, nil
+}
+
+// SelfCPUTime is the CPU time (user and system) this process has used.
+func SelfCPUTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
 
 // Stop asks the server to stop (SIGTERM), kills it after grace, and waits.
 func (p *Process) Stop(grace time.Duration) error {

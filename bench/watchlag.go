@@ -12,7 +12,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	utilrand "k8s.io/apimachinery/pkg/util/rand"
 	"k8s.io/apimachinery/pkg/watch"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 )
 
@@ -83,7 +82,9 @@ func WatchLag(ctx context.Context, cfg *rest.Config, o WatchOptions) (*WatchResu
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
 
-	writer, err := newClientset(cfg, clientOptions{})
+	// The writers' connection is their own, so that a backlog on the
+	// watches' connection does not hold back the updates' answers.
+	writer, err := newClientset(cfg, clientOptions{ownConn: true})
 	if err != nil {
 		return nil, err
 	}
@@ -103,7 +104,7 @@ func WatchLag(ctx context.Context, cfg *rest.Config, o WatchOptions) (*WatchResu
 
 	watches := make([]watch.Interface, o.Watchers)
 	for i := range watches {
-		cs, err := newClientset(cfg, clientOptions{ownConn: o.ConnPerWatcher})
+		cs, err := newClientset(cfg, clientOptions{ownConn: o.ConnPerWatcher, watch: true})
 		if err != nil {
 			return nil, err
 		}

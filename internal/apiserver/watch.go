@@ -1,6 +1,7 @@
 package apiserver
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -168,6 +169,17 @@ func (ws *watchStream) send(ev watchcache.Event) error {
 		if err != nil {
 			return err
 		}
+		if ws.enc.info.MediaType == mediaJSON {
+			// A JSON watch frame is one line; build it once per event type.
+			frame, err := ev.Memo.Get("frame:"+string(ev.Type)+":"+ws.enc.mediaType, func() ([]byte, error) {
+				return jsonFrame(ev.Type, raw), nil
+			})
+			if err != nil {
+				return err
+			}
+			_, err = ws.w.Write(frame)
+			return err
+		}
 		return ws.out.Encode(&metav1.WatchEvent{Type: string(ev.Type), Object: runtime.RawExtension{Raw: raw}})
 	}
 	obj, err := ws.h.served(ev.Object)
@@ -225,4 +237,15 @@ func mergeNameSelector(sel selection, name string) (fields.Selector, error) {
 		return byName, nil
 	}
 	return fields.AndSelectors(sel.fields, byName), nil
+}
+
+// jsonFrame is a JSON watch event line: {"type":"...","object":...}.
+func jsonFrame(t watch.EventType, raw []byte) []byte {
+	raw = bytes.TrimRight(raw, "\n")
+	b := make([]byte, 0, len(raw)+len(t)+24)
+	b = append(b, `{"type":"`...)
+	b = append(b, t...)
+	b = append(b, `","object":`...)
+	b = append(b, raw...)
+	return append(b, "}\n"...)
 }

@@ -52,7 +52,7 @@ type Cache struct {
 	items    map[string]runtime.Object
 	rev      int64 // every change up to rev has been applied
 	ready    bool
-	history  []Event // ring of the latest changes, oldest first
+	history  *history // the latest changes, oldest first
 	oldest   int64   // history holds every change with Rev > oldest
 	watchers map[*Watcher]struct{}
 }
@@ -60,7 +60,7 @@ type Cache struct {
 // New returns a cache of the keys under prefix. Run fills and follows it.
 func New(st *store.Store, prefix string, decode Decoder) *Cache {
 	c := &Cache{st: st, prefix: prefix, decode: decode,
-		items: map[string]runtime.Object{}, watchers: map[*Watcher]struct{}{}}
+		items: map[string]runtime.Object{}, watchers: map[*Watcher]struct{}{}, history: newHistory(historySize)}
 	c.changed = sync.NewCond(&c.mu)
 	return c
 }
@@ -97,7 +97,8 @@ func (c *Cache) follow(ctx context.Context) error {
 		items[kv.Key] = obj
 	}
 	c.mu.Lock()
-	c.items, c.rev, c.oldest, c.history, c.ready = items, page.Rev, page.Rev, c.history[:0], true
+	c.items, c.rev, c.oldest, c.ready = items, page.Rev, page.Rev, true
+	c.history.reset()
 	c.changed.Broadcast()
 	c.mu.Unlock()
 
@@ -160,11 +161,9 @@ func (c *Cache) event(ch store.Change) (Event, bool) {
 }
 
 func (c *Cache) remember(ev Event) {
-	if len(c.history) >= historySize {
-		c.oldest = c.history[0].Rev
-		c.history = append(c.history[:0], c.history[1:]...)
+	if out, full := c.history.push(ev); full {
+		c.oldest = out.Rev
 	}
-	c.history = append(c.history, ev)
 }
 
 // WaitFor blocks until the cache has applied every change up to rev, or

@@ -208,9 +208,7 @@ func (c *Cache) Watch(ctx context.Context, from int64, f Filter) (*Watcher, erro
 		return w, nil
 	case from >= c.oldest:
 		w := newWatcher(c, from, f)
-		for _, ev := range c.history {
-			w.add(ev)
-		}
+		c.history.each(w.add)
 		if c.rev > w.rev {
 			w.rev = c.rev
 		}
