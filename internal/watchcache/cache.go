@@ -53,7 +53,7 @@ type Cache struct {
 	rev      int64 // every change up to rev has been applied
 	ready    bool
 	history  *history // the latest changes, oldest first
-	oldest   int64   // history holds every change with Rev > oldest
+	oldest   int64    // history holds every change with Rev > oldest
 	watchers map[*Watcher]struct{}
 }
 
