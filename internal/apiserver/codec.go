@@ -131,7 +131,12 @@ func decodeBody(r *http.Request, body []byte, gvk schema.GroupVersionKind, into 
 	if !ok {
 		return nil, unsupportedMedia(ct)
 	}
-	validation := r.URL.Query().Get("fieldValidation")
+	return decode(info, r.URL.Query().Get("fieldValidation"), body, gvk, into)
+}
+
+// decode is decodeBody with the serializer and the fieldValidation
+// parameter given.
+func decode(info runtime.SerializerInfo, validation string, body []byte, gvk schema.GroupVersionKind, into runtime.Object) ([]string, error) {
 	if validation == "" {
 		validation = "Warn"
 	}

@@ -89,7 +89,7 @@ func (h *resource) delete(w http.ResponseWriter, r *http.Request, ri requestInfo
 func (h *resource) deleteObject(ctx context.Context, namespace, name string, opts *metav1.DeleteOptions) (runtime.Object, bool, error) {
 	dryRun := slices.Contains(opts.DryRun, "All")
 	for attempt := 0; ; attempt++ {
-		obj, rev, err := h.load(ctx, namespace, name)
+		obj, cur, err := h.load(ctx, namespace, name)
 		if err != nil {
 			return nil, false, err
 		}
@@ -109,7 +109,7 @@ func (h *resource) deleteObject(ctx context.Context, namespace, name string, opt
 		}
 		key := h.key(namespace, name)
 		if immediate {
-			drev, err := h.srv.opts.Store.Delete(ctx, key, rev)
+			drev, err := h.srv.opts.Store.Delete(ctx, key, cur.Rev)
 			if errors.Is(err, store.ErrConflict) && attempt < maxUpdateRetries {
 				continue
 			}
@@ -119,7 +119,7 @@ func (h *resource) deleteObject(ctx context.Context, namespace, name string, opt
 			setRev(m, drev)
 			return obj, true, nil
 		}
-		out, err := h.write(ctx, obj, old, rev, false)
+		out, err := h.write(ctx, obj, old, cur, false)
 		if errors.Is(err, store.ErrConflict) && attempt < maxUpdateRetries {
 			continue
 		}

@@ -30,10 +30,6 @@ type fieldManagers struct {
 	err    error
 }
 
-func newFieldManagers(res registry.Resource) (*fieldManagers, error) {
-	return &fieldManagers{res: res}, nil
-}
-
 func (f *fieldManagers) get(subresource string) (*managedfields.FieldManager, error) {
 	f.once.Do(func() {
 		tc := typeConverter()

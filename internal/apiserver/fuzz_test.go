@@ -68,7 +68,7 @@ func FuzzPatch(f *testing.F) {
 			Labels: map[string]string{"app": "x"}}, Data: map[string]string{"k": "v"}}
 		current.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("ConfigMap"))
 		r := httptest.NewRequest(http.MethodPatch, "/api/v1/namespaces/default/configmaps/a", bytes.NewReader(patch))
-		_, _, err := h.applyPatch(r, patchTypes[int(pt)%len(patchTypes)], patch, current)
+		_, _, err := applyPatch(r, patchTypes[int(pt)%len(patchTypes)], patch, current, h.res.Kind)
 		clientError(t, err)
 	})
 }

@@ -37,7 +37,7 @@ func (h *resource) patch(w http.ResponseWriter, r *http.Request, ri requestInfo,
 	switch ct {
 	case patchJSON, patchMerge, patchStrategic:
 		mutate = func(current runtime.Object) (runtime.Object, error) {
-			obj, warns, err := h.applyPatch(r, ct, body, current)
+			obj, warns, err := applyPatch(r, ct, body, current, h.res.Kind)
 			warnings = warns
 			return obj, err
 		}
@@ -65,8 +65,10 @@ func (h *resource) patch(w http.ResponseWriter, r *http.Request, ri requestInfo,
 	return h.respond(w, r, code, out, warnings)
 }
 
-// applyPatch applies a JSON, merge or strategic-merge patch to current.
-func (h *resource) applyPatch(r *http.Request, ct string, body []byte, current runtime.Object) (runtime.Object, []string, error) {
+// applyPatch applies a JSON, merge or strategic-merge patch to current, an
+// object of kind gvk.
+func applyPatch(r *http.Request, ct string, body []byte, current runtime.Object, gvk schema.GroupVersionKind) (runtime.Object, []string, error) {
+	newObject := func() runtime.Object { obj, _ := scheme.New(gvk); return obj }
 	cur, err := json.Marshal(current)
 	if err != nil {
 		return nil, nil, err
@@ -93,14 +95,13 @@ func (h *resource) applyPatch(r *http.Request, ct string, body []byte, current r
 		if err := json.Unmarshal(body, &probe); err != nil {
 			return nil, nil, badRequest("error decoding patch: %v", err)
 		}
-		if patched, err = strategicpatch.StrategicMergePatch(cur, body, h.newObject()); err != nil {
+		if patched, err = strategicpatch.StrategicMergePatch(cur, body, newObject()); err != nil {
 			return nil, nil, patchFailed(err)
 		}
 	}
-	obj := h.newObject()
-	pr := r.Clone(r.Context())
-	pr.Header.Set("Content-Type", mediaJSON)
-	warnings, err := decodeBody(pr, patched, h.res.Kind, obj)
+	obj := newObject()
+	info, _ := serializerFor(mediaJSON)
+	warnings, err := decode(info, r.URL.Query().Get("fieldValidation"), patched, gvk, obj)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -2,7 +2,6 @@ package apiserver
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -45,9 +44,6 @@ func newResource(s *Server, res registry.Resource) (*resource, error) {
 	if prefix == "" {
 		prefix = res.Name
 	}
-	if res.Kind.Group != "" && res.StoragePrefix == "" {
-		prefix = res.Name
-	}
 	h.prefix = "/registry/" + prefix + "/"
 	info, _ := serializerFor(mediaJSON)
 	h.json = info.Serializer
@@ -57,11 +53,7 @@ func newResource(s *Server, res registry.Resource) (*resource, error) {
 		h.cache = watchcache.New(s.opts.Store, h.prefix, h.decodeStored)
 		s.caches[h.prefix] = h.cache
 	}
-	fm, err := newFieldManagers(res)
-	if err != nil {
-		return nil, err
-	}
-	h.fields = fm
+	h.fields = &fieldManagers{res: res}
 	return h, nil
 }
 
@@ -150,18 +142,18 @@ func (h *resource) served(obj runtime.Object) (runtime.Object, error) {
 }
 
 // load reads one object from the store, in the served kind, ready to
-// modify.
-func (h *resource) load(ctx context.Context, namespace, name string) (runtime.Object, int64, error) {
+// modify, with the stored value it came from.
+func (h *resource) load(ctx context.Context, namespace, name string) (runtime.Object, store.KV, error) {
 	kv, err := h.srv.opts.Store.Get(ctx, h.key(namespace, name))
 	if err != nil {
-		return nil, 0, storeError(err, h.gr, name)
+		return nil, store.KV{}, storeError(err, h.gr, name)
 	}
 	stored, err := h.decodeStored(kv)
 	if err != nil {
-		return nil, 0, err
+		return nil, store.KV{}, err
 	}
 	obj, err := h.served(stored)
-	return obj, kv.Rev, err
+	return obj, kv, err
 }
 
 // serve dispatches a request for this resource.
@@ -230,5 +222,3 @@ func (h *resource) serveMain(w http.ResponseWriter, r *http.Request, ri requestI
 	}
 	return apierrors.NewMethodNotSupported(h.gr, ri.Verb)
 }
-
-var errNoChange = errors.New("apiserver: no change")

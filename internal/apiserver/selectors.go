@@ -1,9 +1,7 @@
 package apiserver
 
 import (
-	"fmt"
 	"net/url"
-	"strings"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/fields"
@@ -104,18 +102,4 @@ func (h *resource) filter(sel selection) watchcache.Filter {
 		}
 		return sel.fields.Matches(h.fieldSet(served))
 	}
-}
-
-func (sel selection) String() string {
-	var parts []string
-	if sel.namespace != "" {
-		parts = append(parts, "namespace="+sel.namespace)
-	}
-	if !sel.labels.Empty() {
-		parts = append(parts, "labels="+sel.labels.String())
-	}
-	if !sel.fields.Empty() {
-		parts = append(parts, "fields="+sel.fields.String())
-	}
-	return fmt.Sprint(strings.Join(parts, ","))
 }

@@ -102,11 +102,11 @@ func (h *resource) serveScale(w http.ResponseWriter, r *http.Request, ri request
 				return nil, err
 			}
 		} else {
-			patched, err := h.patchScale(r, body, cur)
+			patched, _, err := applyPatch(r, mediaTypeOnly(r.Header.Get("Content-Type")), body, cur, scaleGVK)
 			if err != nil {
 				return nil, err
 			}
-			want = patched
+			want = patched.(*autoscalingv1.Scale)
 		}
 		if want.Spec.Replicas < 0 {
 			return nil, apierrors.NewInvalid(schema.GroupKind{Group: "autoscaling", Kind: "Scale"}, ri.Name, nil)
@@ -123,18 +123,6 @@ func (h *resource) serveScale(w http.ResponseWriter, r *http.Request, ri request
 		return err
 	}
 	return writeScale(http.StatusOK, out)
-}
-
-// patchScale applies a patch to the Scale view.
-func (h *resource) patchScale(r *http.Request, body []byte, cur *autoscalingv1.Scale) (*autoscalingv1.Scale, error) {
-	scaleRes := &resource{srv: h.srv, gr: h.gr, json: h.json, res: h.res}
-	scaleRes.res.Kind = scaleGVK
-	ct := r.Header.Get("Content-Type")
-	obj, _, err := scaleRes.applyPatch(r, mediaTypeOnly(ct), body, cur)
-	if err != nil {
-		return nil, err
-	}
-	return obj.(*autoscalingv1.Scale), nil
 }
 
 func (h *resource) serveBinding(w http.ResponseWriter, r *http.Request, ri requestInfo) error {

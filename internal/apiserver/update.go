@@ -72,7 +72,7 @@ const maxUpdateRetries = 16
 // resourceVersion it expects.
 func (h *resource) updateObject(ctx context.Context, r *http.Request, ri requestInfo, mutate mutation, o updateOptions) (runtime.Object, bool, error) {
 	for attempt := 0; ; attempt++ {
-		current, rev, err := h.load(ctx, ri.Namespace, ri.Name)
+		current, cur, err := h.load(ctx, ri.Namespace, ri.Name)
 		if apierrors.IsNotFound(err) && o.createMissing {
 			obj, err := mutate(nil)
 			if err != nil {
@@ -94,17 +94,17 @@ func (h *resource) updateObject(ctx context.Context, r *http.Request, ri request
 			return nil, false, err
 		}
 		precondition := m.GetResourceVersion() != ""
-		if precondition && m.GetResourceVersion() != strconv.FormatInt(rev, 10) {
+		if precondition && m.GetResourceVersion() != strconv.FormatInt(cur.Rev, 10) {
 			return nil, false, conflict(h.gr, ri.Name)
 		}
-		setRev(m, rev)
+		setRev(m, cur.Rev)
 		if err := h.prepareUpdate(obj, old, o); err != nil {
 			return nil, false, err
 		}
 		if err := h.srv.admitUpdate(ctx, h, obj, old); err != nil {
 			return nil, false, err
 		}
-		out, err := h.write(ctx, obj, old, rev, o.dryRun)
+		out, err := h.write(ctx, obj, old, cur, o.dryRun)
 		if errors.Is(err, store.ErrConflict) && !precondition && attempt < maxUpdateRetries {
 			continue
 		}
@@ -164,17 +164,18 @@ func (h *resource) prepareUpdate(obj, old runtime.Object, o updateOptions) error
 	return nil
 }
 
-// write stores obj over the revision rev. An update that changes nothing
-// writes nothing and keeps the resourceVersion, as upstream. An object
+// write stores obj over the stored value cur (old decoded). An update that
+// changes nothing writes nothing and keeps the resourceVersion, as upstream. An object
 // already being deleted with no grace period left whose last finalizer is
 // gone is deleted; one still in its grace period (a pod) stays.
-func (h *resource) write(ctx context.Context, obj, old runtime.Object, rev int64, dryRun bool) (runtime.Object, error) {
+func (h *resource) write(ctx context.Context, obj, old runtime.Object, cur store.KV, dryRun bool) (runtime.Object, error) {
 	m, _ := meta.Accessor(obj)
 	b, err := h.encodeStored(obj)
 	if err != nil {
 		return nil, err
 	}
-	if ob, err := h.encodeStored(old); err == nil && bytes.Equal(b, ob) {
+	rev := cur.Rev
+	if bytes.Equal(b, cur.Value) {
 		setRev(m, rev)
 		return obj, nil
 	}

@@ -94,13 +94,14 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	if err := s.openStore(ctx, o, certs); err != nil {
 		return nil, err
 	}
-	extra, err := paths()
+	resources := registry.All()
+	extra, err := paths(resources)
 	if err != nil {
 		return nil, err
 	}
 	api, err := apiserver.New(apiserver.Options{
 		Store:            s.store,
-		Resources:        registry.All(),
+		Resources:        resources,
 		Version:          version.Info(),
 		BookmarkInterval: o.BookmarkInterval,
 		Log:              log,
@@ -211,8 +212,7 @@ func (s *Server) closeStore() {
 	}
 }
 
-func paths() ([]apiserver.PathHandler, error) {
-	res := registry.All()
+func paths(res []registry.Resource) ([]apiserver.PathHandler, error) {
 	out := []apiserver.PathHandler{discovery.New(res)}
 	oa, err := openapi.New(res)
 	if err != nil {
