@@ -41,13 +41,13 @@ func (f AuthorizerFunc) Authorize(ctx context.Context, a Attributes) (bool, stri
 
 var _ Authorizer = AuthorizerFunc(nil)
 
-// MastersOnly allows members of system:masters everything, and any other
+// BootstrapAuthorizer allows members of system:masters everything, and any other
 // authenticated user only what upstream's default roles grant the
 // system:authenticated group (system:discovery, system:basic-user and
 // system:public-info-viewer): reading discovery, OpenAPI, health and
 // version, and asking what it may do. It is the authorizer until RBAC is
 // enforced.
-var MastersOnly = AuthorizerFunc(func(_ context.Context, a Attributes) (bool, string) {
+var BootstrapAuthorizer = AuthorizerFunc(func(_ context.Context, a Attributes) (bool, string) {
 	if slices.Contains(a.User.Groups, "system:masters") {
 		return true, ""
 	}

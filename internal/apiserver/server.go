@@ -33,7 +33,7 @@ type Options struct {
 	Store     *store.Store
 	Resources []registry.Resource
 	// Authorizer decides what authenticated users may do; nil means
-	// MastersOnly.
+	// BootstrapAuthorizer.
 	Authorizer Authorizer
 	// Paths are extra documents served to authenticated users.
 	Paths []PathHandler
@@ -62,7 +62,7 @@ func New(o Options) (*Server, error) {
 		return nil, errors.New("apiserver: Options.Store is required")
 	}
 	if o.Authorizer == nil {
-		o.Authorizer = MastersOnly
+		o.Authorizer = BootstrapAuthorizer
 	}
 	if o.BookmarkInterval == 0 {
 		o.BookmarkInterval = time.Minute
