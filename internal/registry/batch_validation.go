@@ -194,8 +194,8 @@ func validateSuccessPolicy(sp *batchv1.SuccessPolicy, indexed bool, p *field.Pat
 		if r.SucceededIndexes == nil && r.SucceededCount == nil {
 			errs = append(errs, field.Required(rp.Index(i), "at least one of succeededCount or succeededIndexes must be specified"))
 		}
-		if r.SucceededCount != nil && *r.SucceededCount < 0 {
-			errs = append(errs, field.Invalid(rp.Index(i).Child("succeededCount"), *r.SucceededCount, "must be greater than or equal to 0"))
+		if r.SucceededCount != nil {
+			errs = append(errs, apivalidation.ValidateNonnegativeField(int64(*r.SucceededCount), rp.Index(i).Child("succeededCount"))...)
 		}
 	}
 	return errs

@@ -30,11 +30,7 @@ func age(t metav1.Time) string {
 
 // validateDataKey checks a ConfigMap or Secret key.
 func validateDataKey(k string, p *field.Path) field.ErrorList {
-	var errs field.ErrorList
-	for _, msg := range validation.IsConfigMapKey(k) {
-		errs = append(errs, field.Invalid(p, k, msg))
-	}
-	return errs
+	return invalidEach(p, k, validation.IsConfigMapKey(k))
 }
 
 // column describes a table column; wide columns (kubectl get -o wide) have
@@ -50,12 +46,7 @@ func wideColumn(name, typ, description string) metav1.TableColumnDefinition {
 }
 
 // microSince renders the time since a MicroTime like age.
-func microSince(t metav1.MicroTime) string {
-	if t.IsZero() {
-		return "<unknown>"
-	}
-	return duration.HumanDuration(time.Since(t.Time))
-}
+func microSince(t metav1.MicroTime) string { return age(metav1.Time(t)) }
 
 // orNone returns s, or "<none>" when s is empty, as kubectl prints unset
 // values.

@@ -247,3 +247,21 @@ func TestEndpointsColumn(t *testing.T) {
 		t.Errorf("errors = %v", got)
 	}
 }
+
+func TestEventSourceFallsBackPerField(t *testing.T) {
+	for _, c := range []struct {
+		src            corev1.EventSource
+		ctrl, instance string
+		want           string
+	}{
+		{corev1.EventSource{Component: "kubelet", Host: "n1"}, "c", "i", "kubelet, n1"},
+		{corev1.EventSource{Component: "kubelet"}, "c", "i", "kubelet, i"},
+		{corev1.EventSource{Host: "n1"}, "c", "i", "c, n1"},
+		{corev1.EventSource{}, "c", "", "c"},
+	} {
+		e := &corev1.Event{Source: c.src, ReportingController: c.ctrl, ReportingInstance: c.instance}
+		if got := eventSource(e); got != c.want {
+			t.Errorf("eventSource(%+v, %q, %q) = %q, want %q", c.src, c.ctrl, c.instance, got, c.want)
+		}
+	}
+}

@@ -62,19 +62,7 @@ func validateEndpoints(ep *corev1.Endpoints) field.ErrorList {
 		}
 		names := sets.New[string]()
 		for j, port := range ss.Ports {
-			pp := sp.Child("ports").Index(j)
-			switch {
-			case port.Name == "" && len(ss.Ports) > 1:
-				errs = append(errs, field.Required(pp.Child("name"), ""))
-			case port.Name != "":
-				errs = append(errs, invalidEach(pp.Child("name"), port.Name, validation.IsDNS1123Label(port.Name))...)
-				if names.Has(port.Name) {
-					errs = append(errs, field.Duplicate(pp.Child("name"), port.Name))
-				}
-				names.Insert(port.Name)
-			}
-			errs = append(errs, invalidEach(pp.Child("port"), port.Port, validation.IsValidPortNum(int(port.Port)))...)
-			errs = append(errs, validateProtocol(port.Protocol, pp.Child("protocol"))...)
+			errs = append(errs, validatePort(port.Name, port.Port, port.Protocol, len(ss.Ports) > 1, names, sp.Child("ports").Index(j))...)
 		}
 	}
 	return errs

@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 
@@ -96,24 +97,18 @@ func eventRow(e *corev1.Event) []interface{} {
 		strings.TrimSpace(e.Message), first, int64(count), e.Name}
 }
 
-// eventSource is "component, host" from the old source fields, or
-// "controller, instance" from the new reporting fields.
+// eventSource is "component, host", each taken from the old source field
+// or, when that is empty, the new reporting field (kubectl's
+// formatEventSource).
 func eventSource(e *corev1.Event) string {
-	component, instance := e.Source.Component, e.Source.Host
-	if component == "" {
-		component, instance = e.ReportingController, e.ReportingInstance
+	component := cmp.Or(e.Source.Component, e.ReportingController)
+	if host := cmp.Or(e.Source.Host, e.ReportingInstance); host != "" {
+		return component + ", " + host
 	}
-	if instance == "" {
-		return component
-	}
-	return component + ", " + instance
+	return component
 }
 
 func eventFields(e *corev1.Event) fields.Set {
-	source := e.Source.Component
-	if source == "" {
-		source = e.ReportingController
-	}
 	o := e.InvolvedObject
 	return fields.Set{
 		"involvedObject.kind":            o.Kind,
@@ -125,7 +120,7 @@ func eventFields(e *corev1.Event) fields.Set {
 		"involvedObject.fieldPath":       o.FieldPath,
 		"reason":                         e.Reason,
 		"reportingComponent":             e.ReportingController,
-		"source":                         source,
+		"source":                         cmp.Or(e.Source.Component, e.ReportingController),
 		"type":                           e.Type,
 	}
 }

@@ -3,7 +3,6 @@ package registry
 import (
 	"fmt"
 	"reflect"
-	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
@@ -66,7 +65,7 @@ func eventsV1() Resource {
 				wideColumn("Count", "string", doc["count"]),
 				{Name: "Name", Type: "string", Format: "name", Priority: 1, Description: nameColumn.Description},
 			},
-			Row: func(obj runtime.Object) []interface{} { return eventV1Row(eventToCore(obj.(*eventsv1.Event))) },
+			Row: func(obj runtime.Object) []interface{} { return eventRow(eventToCore(obj.(*eventsv1.Event))) },
 			Fields: func(obj runtime.Object) fields.Set {
 				e := obj.(*eventsv1.Event)
 				return fields.Set{
@@ -237,40 +236,4 @@ func requiredWithMax(v string, max int, p *field.Path) field.ErrorList {
 		return field.ErrorList{field.Invalid(p, "", fmt.Sprintf("can have at most %v characters", max))}
 	}
 	return nil
-}
-
-// eventV1Row gives the cells of kubectl's event table for a stored event.
-func eventV1Row(e *corev1.Event) []interface{} {
-	first := age(e.FirstTimestamp)
-	if e.FirstTimestamp.IsZero() {
-		first = microSince(e.EventTime)
-	}
-	last := age(e.LastTimestamp)
-	if e.LastTimestamp.IsZero() {
-		last = first
-	}
-	count := e.Count
-	if e.Series != nil {
-		last = microSince(e.Series.LastObservedTime)
-		count = e.Series.Count
-	} else if count == 0 {
-		count = 1
-	}
-	target := strings.ToLower(e.InvolvedObject.Kind)
-	if e.InvolvedObject.Name != "" {
-		target += "/" + e.InvolvedObject.Name
-	}
-	component, host := e.Source.Component, e.Source.Host
-	if component == "" {
-		component = e.ReportingController
-	}
-	if host == "" {
-		host = e.ReportingInstance
-	}
-	source := component
-	if host != "" {
-		source += ", " + host
-	}
-	return []interface{}{last, e.Type, e.Reason, target, e.InvolvedObject.FieldPath, source,
-		strings.TrimSpace(e.Message), first, int64(count), e.Name}
 }

@@ -3,6 +3,7 @@ package registry
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -201,9 +202,7 @@ func validateProbe(pr *corev1.Probe, p *field.Path) field.ErrorList {
 		value int32
 	}{{"initialDelaySeconds", pr.InitialDelaySeconds}, {"timeoutSeconds", pr.TimeoutSeconds},
 		{"periodSeconds", pr.PeriodSeconds}, {"successThreshold", pr.SuccessThreshold}, {"failureThreshold", pr.FailureThreshold}} {
-		if f.value < 0 {
-			errs = append(errs, field.Invalid(p.Child(f.name), f.value, "must be greater than or equal to 0"))
-		}
+		errs = append(errs, apivalidation.ValidateNonnegativeField(int64(f.value), p.Child(f.name))...)
 	}
 	if h := pr.HTTPGet; h != nil {
 		errs = append(errs, oneOf(p.Child("httpGet", "scheme"), string(h.Scheme), string(corev1.URISchemeHTTP), string(corev1.URISchemeHTTPS))...)
@@ -217,10 +216,8 @@ func oneOf(p *field.Path, value string, allowed ...string) field.ErrorList {
 	if value == "" {
 		return field.ErrorList{field.Required(p, "")}
 	}
-	for _, a := range allowed {
-		if value == a {
-			return nil
-		}
+	if slices.Contains(allowed, value) {
+		return nil
 	}
 	return field.ErrorList{field.NotSupported(p, value, allowed)}
 }

@@ -123,6 +123,25 @@ func validateService(svc *corev1.Service) field.ErrorList {
 	return errs
 }
 
+// validatePort checks one named port of a service or endpoints subset: the
+// name is required once there are several and unique among names, the
+// number in range and the protocol known.
+func validatePort(name string, port int32, proto corev1.Protocol, several bool, names sets.Set[string], p *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	switch {
+	case name == "" && several:
+		errs = append(errs, field.Required(p.Child("name"), ""))
+	case name != "":
+		errs = append(errs, invalidEach(p.Child("name"), name, validation.IsDNS1123Label(name))...)
+		if names.Has(name) {
+			errs = append(errs, field.Duplicate(p.Child("name"), name))
+		}
+		names.Insert(name)
+	}
+	errs = append(errs, invalidEach(p.Child("port"), port, validation.IsValidPortNum(int(port)))...)
+	return append(errs, validateProtocol(proto, p.Child("protocol"))...)
+}
+
 // validateServicePorts checks ports: names (required once there are
 // several, unique), port numbers, protocols, target ports and node ports.
 func validateServicePorts(svc *corev1.Service, p *field.Path) field.ErrorList {
@@ -135,18 +154,7 @@ func validateServicePorts(svc *corev1.Service, p *field.Path) field.ErrorList {
 	ports, nodePorts := map[key]bool{}, map[key]bool{}
 	for i, port := range svc.Spec.Ports {
 		pp := p.Index(i)
-		switch {
-		case port.Name == "" && len(svc.Spec.Ports) > 1:
-			errs = append(errs, field.Required(pp.Child("name"), ""))
-		case port.Name != "":
-			errs = append(errs, invalidEach(pp.Child("name"), port.Name, validation.IsDNS1123Label(port.Name))...)
-			if names.Has(port.Name) {
-				errs = append(errs, field.Duplicate(pp.Child("name"), port.Name))
-			}
-			names.Insert(port.Name)
-		}
-		errs = append(errs, invalidEach(pp.Child("port"), port.Port, validation.IsValidPortNum(int(port.Port)))...)
-		errs = append(errs, validateProtocol(port.Protocol, pp.Child("protocol"))...)
+		errs = append(errs, validatePort(port.Name, port.Port, port.Protocol, len(svc.Spec.Ports) > 1, names, pp)...)
 		if port.TargetPort.Type == intstr.String {
 			errs = append(errs, invalidEach(pp.Child("targetPort"), port.TargetPort.StrVal, validation.IsValidPortName(port.TargetPort.StrVal))...)
 		} else {
