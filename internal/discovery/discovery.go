@@ -85,7 +85,7 @@ func (d *Discovery) Handles(path string) bool {
 // ServeHTTP answers a GET or HEAD of a discovery path.
 func (d *Discovery) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		writeStatus(w, http.StatusMethodNotAllowed, metav1.StatusReasonMethodNotAllowed,
+		WriteStatus(w, http.StatusMethodNotAllowed, metav1.StatusReasonMethodNotAllowed,
 			"the server does not allow this method on the requested resource")
 		return
 	}
@@ -161,11 +161,12 @@ func writeJSON(w http.ResponseWriter, contentType string, body []byte) {
 }
 
 func notFound(w http.ResponseWriter) {
-	writeStatus(w, http.StatusNotFound, metav1.StatusReasonNotFound,
+	WriteStatus(w, http.StatusNotFound, metav1.StatusReasonNotFound,
 		"the server could not find the requested resource")
 }
 
-func writeStatus(w http.ResponseWriter, code int32, reason metav1.StatusReason, message string) {
+// WriteStatus answers with a failure Status, as the API server does.
+func WriteStatus(w http.ResponseWriter, code int32, reason metav1.StatusReason, message string) {
 	body := mustMarshal(&metav1.Status{
 		TypeMeta: metav1.TypeMeta{Kind: "Status", APIVersion: "v1"},
 		Status:   metav1.StatusFailure,

@@ -16,6 +16,7 @@ import (
 	"k8s.io/kube-openapi/pkg/handler3"
 	"k8s.io/kube-openapi/pkg/spec3"
 
+	"skiff.dev/internal/discovery"
 	"skiff.dev/internal/registry"
 )
 
@@ -44,10 +45,7 @@ func New(resources []registry.Resource) (*OpenAPI, error) {
 		}
 		byGV[gv] = append(byGV[gv], r)
 	}
-	types := map[schema.GroupVersionKind]reflect.Type{}
-	for gvk, t := range scheme.Scheme.AllKnownTypes() {
-		types[gvk] = t
-	}
+	types := maps.Clone(scheme.Scheme.AllKnownTypes())
 	o := &OpenAPI{
 		routes: map[string][]route{},
 		kinds:  kindsByType(scheme.Scheme),
@@ -100,7 +98,7 @@ func (o *OpenAPI) Handles(path string) bool {
 // ServeHTTP answers a GET or HEAD of an OpenAPI path.
 func (o *OpenAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		writeStatus(w, http.StatusMethodNotAllowed, metav1.StatusReasonMethodNotAllowed,
+		discovery.WriteStatus(w, http.StatusMethodNotAllowed, metav1.StatusReasonMethodNotAllowed,
 			"the server does not allow this method on the requested resource")
 		return
 	}
@@ -112,25 +110,11 @@ func (o *OpenAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		o.v3.HandleDiscovery(w, r)
 	case strings.HasPrefix(path, "/openapi/v3/"):
 		if _, ok := o.routes[strings.TrimPrefix(path, "/openapi/v3/")]; !ok {
-			writeStatus(w, http.StatusNotFound, metav1.StatusReasonNotFound, "the server could not find the requested resource")
+			discovery.WriteStatus(w, http.StatusNotFound, metav1.StatusReasonNotFound, "the server could not find the requested resource")
 			return
 		}
 		o.v3.HandleGroupVersion(w, r)
 	default:
-		writeStatus(w, http.StatusNotFound, metav1.StatusReasonNotFound, "the server could not find the requested resource")
+		discovery.WriteStatus(w, http.StatusNotFound, metav1.StatusReasonNotFound, "the server could not find the requested resource")
 	}
-}
-
-func writeStatus(w http.ResponseWriter, code int32, reason metav1.StatusReason, message string) {
-	body, _ := json.Marshal(&metav1.Status{
-		TypeMeta: metav1.TypeMeta{Kind: "Status", APIVersion: "v1"},
-		Status:   metav1.StatusFailure,
-		Message:  message,
-		Reason:   reason,
-		Details:  &metav1.StatusDetails{},
-		Code:     code,
-	})
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(int(code))
-	w.Write(body)
 }

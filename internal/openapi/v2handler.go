@@ -12,6 +12,8 @@ import (
 	"github.com/munnerz/goautoneg"
 	"google.golang.org/protobuf/proto"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"skiff.dev/internal/discovery"
 )
 
 // The media types of the v2 document. kubectl and client-go ask for the
@@ -87,7 +89,7 @@ func (h *v2Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		if err != nil {
-			writeStatus(w, http.StatusInternalServerError, "InternalError", "openapi: "+err.Error())
+			discovery.WriteStatus(w, http.StatusInternalServerError, "InternalError", "openapi: "+err.Error())
 			return
 		}
 		w.Header().Set("Content-Type", contentType)
@@ -95,6 +97,6 @@ func (h *v2Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.ServeContent(w, r, "", h.modified, bytes.NewReader(body))
 		return
 	}
-	writeStatus(w, http.StatusNotAcceptable, metav1.StatusReasonNotAcceptable, "only application/json and "+
+	discovery.WriteStatus(w, http.StatusNotAcceptable, metav1.StatusReasonNotAcceptable, "only application/json and "+
 		"application/"+v2Protobuf+" are served")
 }

@@ -1,18 +1,13 @@
 package openapi
 
 import (
-	"reflect"
-
 	"k8s.io/kube-openapi/pkg/spec3"
 	"k8s.io/kube-openapi/pkg/validation/spec"
-
-	"skiff.dev/internal/version"
 )
 
 // v3Document renders the OpenAPI v3 document of one group-version.
 func v3Document(routes []route, g *generator) *spec3.OpenAPI {
 	paths := map[string]*spec3.Path{}
-	var roots []reflect.Type
 	for _, r := range routes {
 		p := &spec3.Path{PathProps: spec3.PathProps{Parameters: v3Params(r.params)}}
 		for _, op := range r.ops {
@@ -23,52 +18,24 @@ func v3Document(routes []route, g *generator) *spec3.OpenAPI {
 				Parameters:  v3Params(op.params),
 				Responses:   v3Responses(op, g),
 			}}
-			if op.action != "" {
-				o.AddExtension("x-kubernetes-action", op.action)
-			}
-			if !op.gvk.Empty() {
-				o.AddExtension(extGVK, map[string]interface{}{"group": op.gvk.Group, "version": op.gvk.Version, "kind": op.gvk.Kind})
-			}
+			addExtensions(o, op)
 			if op.body != nil {
 				body := g.ref(op.body)
-				media := []string{"*/*"}
+				media := anyMedia
 				if op.patch {
 					media = patchMedia
 				}
 				o.RequestBody = &spec3.RequestBody{RequestBodyProps: spec3.RequestBodyProps{Content: v3Content(media, &body), Required: true}}
-				roots = append(roots, op.body)
 			}
-			if op.response != nil {
-				roots = append(roots, op.response)
-			}
-			setOperation(&p.PathProps, op.method, o)
+			setOperation(op.method, o, &p.Get, &p.Put, &p.Post, &p.Delete, &p.Patch, &p.Head, &p.Options)
 		}
 		paths[r.path] = p
 	}
 	return &spec3.OpenAPI{
 		Version:    "3.0.0",
-		Info:       &spec.Info{InfoProps: spec.InfoProps{Title: "Kubernetes", Version: version.Kubernetes}},
+		Info:       info,
 		Paths:      &spec3.Paths{Paths: paths},
-		Components: &spec3.Components{Schemas: g.closure(roots)},
-	}
-}
-
-func setOperation(p *spec3.PathProps, method string, o *spec3.Operation) {
-	switch method {
-	case "get":
-		p.Get = o
-	case "put":
-		p.Put = o
-	case "post":
-		p.Post = o
-	case "delete":
-		p.Delete = o
-	case "patch":
-		p.Patch = o
-	case "head":
-		p.Head = o
-	case "options":
-		p.Options = o
+		Components: &spec3.Components{Schemas: g.closure(rootTypes(routes))},
 	}
 }
 
@@ -96,27 +63,10 @@ func v3Content(media []string, s *spec.Schema) map[string]*spec3.MediaType {
 
 // v3Responses lists the success responses of op and 401 Unauthorized.
 func v3Responses(op operation, g *generator) *spec3.Responses {
-	body := &spec.Schema{SchemaProps: spec.SchemaProps{Type: []string{"string"}}}
-	if op.response != nil {
-		ref := g.ref(op.response)
-		body = &ref
-	}
-	media := op.media
-	if media == nil {
-		media = objectMedia
-	}
+	body, media := responseSchema(op, g), responseMedia(op)
 	codes := map[int]*spec3.Response{401: {ResponseProps: spec3.ResponseProps{Description: "Unauthorized"}}}
 	for _, code := range successCodes(op) {
 		codes[code] = &spec3.Response{ResponseProps: spec3.ResponseProps{Description: codeText[code], Content: v3Content(media, body)}}
 	}
 	return &spec3.Responses{ResponsesProps: spec3.ResponsesProps{StatusCodeResponses: codes}}
-}
-
-var codeText = map[int]string{200: "OK", 201: "Created", 202: "Accepted"}
-
-func successCodes(op operation) []int {
-	if op.codes == nil {
-		return []int{200}
-	}
-	return op.codes
 }
