@@ -45,10 +45,13 @@ var _ Authorizer = AuthorizerFunc(nil)
 // authenticated user only what upstream's default roles grant the
 // system:authenticated group (system:discovery, system:basic-user and
 // system:public-info-viewer): reading discovery, OpenAPI, health and
-// version, and asking what it may do. It is the authorizer until RBAC is
-// enforced.
+// version, and asking what it may do. Node agents may also do what a
+// kubelet needs (see nodeMay). It is the authorizer until RBAC is enforced.
 var BootstrapAuthorizer = AuthorizerFunc(func(_ context.Context, a Attributes) (bool, string) {
 	if slices.Contains(a.User.Groups, "system:masters") {
+		return true, ""
+	}
+	if nodeMay(a) {
 		return true, ""
 	}
 	return slices.Contains(a.User.Groups, "system:authenticated") && basicUserMay(a), ""

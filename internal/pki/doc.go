@@ -8,6 +8,7 @@
 //	admin.crt, admin.key             client cert for system:admin in system:masters
 //	etcd-server.crt, etcd-server.key the embedded etcd's serving certificate
 //	etcd-client.crt, etcd-client.key client cert for the API server and etcdctl
+//	kubelet-client.crt, .key         client cert the API server shows node agents
 //
 // Ensure is idempotent: the first call creates the files, later calls reuse
 // whatever is still valid and replace only what is missing, expiring, not

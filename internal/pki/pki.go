@@ -20,12 +20,21 @@ type Bundle struct {
 	AdminCert, AdminKey           string
 	EtcdServerCert, EtcdServerKey string
 	EtcdClientCert, EtcdClientKey string
+	// KubeletClientCert and KubeletClientKey are what the API server shows
+	// node agents when it proxies logs, exec and port-forward to them.
+	KubeletClientCert, KubeletClientKey string
 }
 
 // Names and lifetimes of what Ensure issues.
 const (
 	AdminUser  = "system:admin"
 	AdminGroup = "system:masters"
+	// KubeletClientUser is the API server's name towards node agents.
+	KubeletClientUser = "kube-apiserver-kubelet-client"
+	// NodeGroup is the group of every node agent; NodeUserPrefix plus the
+	// node's name is its user, as upstream's Node authorizer expects.
+	NodeGroup      = "system:nodes"
+	NodeUserPrefix = "system:node:"
 
 	caLifetime   = 10 * 365 * 24 * time.Hour
 	leafLifetime = 365 * 24 * time.Hour
@@ -80,6 +89,9 @@ func Ensure(dir string, hosts []string) (*Bundle, error) {
 		{&b.EtcdClientCert, &b.EtcdClientKey, func() *x509.Certificate {
 			return clientTemplate("kube-apiserver-etcd-client", nil)
 		}},
+		{&b.KubeletClientCert, &b.KubeletClientKey, func() *x509.Certificate {
+			return clientTemplate(KubeletClientUser, []string{AdminGroup})
+		}},
 	}
 	for _, l := range leaves {
 		want := l.tmpl()
@@ -105,6 +117,7 @@ func bundleIn(dir string) *Bundle {
 		AdminCert: p("admin.crt"), AdminKey: p("admin.key"),
 		EtcdServerCert: p("etcd-server.crt"), EtcdServerKey: p("etcd-server.key"),
 		EtcdClientCert: p("etcd-client.crt"), EtcdClientKey: p("etcd-client.key"),
+		KubeletClientCert: p("kubelet-client.crt"), KubeletClientKey: p("kubelet-client.key"),
 	}
 }
 
@@ -165,6 +178,29 @@ func IssueClient(b *Bundle, cn string, groups []string) (certPEM, keyPEM []byte,
 		return nil, nil, err
 	}
 	return issue(ca, caKey, clientTemplate(cn, groups))
+}
+
+// IssueServing signs a new serving certificate for cn, valid for hosts (IP
+// addresses or DNS names), and returns it and its key as PEM. Node agents
+// get theirs this way when they join.
+func IssueServing(b *Bundle, cn string, hosts []string) (certPEM, keyPEM []byte, err error) {
+	if cn == "" {
+		return nil, nil, errors.New("pki: serving certificate needs a common name")
+	}
+	ca, caKey, err := loadCA(b.CACert, b.CAKey)
+	if err != nil {
+		return nil, nil, err
+	}
+	var dnsNames []string
+	var ips []net.IP
+	for _, h := range hosts {
+		if ip := net.ParseIP(h); ip != nil {
+			ips = append(ips, ip)
+		} else if h != "" {
+			dnsNames = append(dnsNames, strings.ToLower(h))
+		}
+	}
+	return issue(ca, caKey, serverTemplate(cn, dnsNames, ips))
 }
 
 // loadCA reads the CA and its key and checks that they belong together and

@@ -22,6 +22,7 @@ import (
 	"skiff.dev/internal/apiserver"
 	"skiff.dev/internal/controllers/namespace"
 	"skiff.dev/internal/discovery"
+	"skiff.dev/internal/join"
 	"skiff.dev/internal/kubeconfig"
 	"skiff.dev/internal/openapi"
 	"skiff.dev/internal/pki"
@@ -55,6 +56,7 @@ type Server struct {
 	api        *apiserver.Server
 	store      *store.Store
 	etcd       *store.Embedded
+	token      join.Token
 	done       chan struct{}
 	err        error
 }
@@ -81,7 +83,11 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{certs: certs, done: make(chan struct{}),
+	tok, err := join.EnsureToken(filepath.Join(o.DataDir, "token"), certs.CACert)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{certs: certs, done: make(chan struct{}), token: tok,
 		kubeconfig: filepath.Join(o.DataDir, "admin.kubeconfig")}
 	ctx, cancel := context.WithCancel(ctx)
 	ok := false
@@ -122,7 +128,7 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		ln.Close()
 		return nil, err
 	}
-	httpSrv := &http.Server{Handler: api, TLSConfig: tlsConfig, ReadHeaderTimeout: 30 * time.Second,
+	httpSrv := &http.Server{Handler: withJoin(join.NewHandler(certs, tok), api), TLSConfig: tlsConfig, ReadHeaderTimeout: 30 * time.Second,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
 	go func() { _ = httpSrv.ServeTLS(ln, "", "") }()
 
@@ -233,6 +239,21 @@ func serverTLS(certs *pki.Bundle) (*tls.Config, error) {
 	return &tls.Config{Certificates: []tls.Certificate{cert}, ClientAuth: tls.VerifyClientCertIfGiven,
 		ClientCAs: pool, MinVersion: tls.VersionTLS12, NextProtos: []string{"h2", "http/1.1"}}, nil
 }
+
+// withJoin serves the join endpoints, which agents reach before they have
+// credentials, next to the API.
+func withJoin(j *join.Handler, api http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if j.Handles(r.URL.Path) {
+			j.ServeHTTP(w, r)
+			return
+		}
+		api.ServeHTTP(w, r)
+	})
+}
+
+// Token is the join token agents need, also kept in DATA_DIR/token.
+func (s *Server) Token() string { return s.token.String() }
 
 // URL is the API server's base URL, e.g. https://127.0.0.1:6443.
 func (s *Server) URL() string { return s.url }
