@@ -152,7 +152,7 @@ func skiffBinary() (string, error) {
 func runProfiledServer(dir, profile string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
-	s, err := server.Start(ctx, server.Options{DataDir: dir, BindAddress: "127.0.0.1", Log: os.Stderr})
+	s, err := server.Start(ctx, server.Options{DataDir: dir, BindAddress: "127.0.0.1", Log: os.Stderr, WithoutScheduler: true})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

@@ -23,9 +23,11 @@ import (
 const ReadyLine = "API server ready"
 
 // ServerCommand is `skiff server` on a fresh port of loopback, keeping its
-// data in dataDir.
+// data in dataDir. It runs no scheduler: the benchmarks measure the API
+// server, or bring their own scheduler.
 func ServerCommand(bin, dataDir string) *exec.Cmd {
-	return exec.Command(bin, "server", "--data-dir", dataDir, "--api-port", "0", "--bind-address", "127.0.0.1")
+	return exec.Command(bin, "server", "--data-dir", dataDir, "--api-port", "0", "--bind-address", "127.0.0.1",
+		"--disable-scheduler")
 }
 
 // Process is a control plane running as a child process.
@@ -44,6 +46,12 @@ type Process struct {
 // stderr and writes admin.kubeconfig into dataDir, and waits for it to be
 // ready. The rest of its stderr goes to log (nil discards it).
 func StartProcess(ctx context.Context, cmd *exec.Cmd, dataDir string, log io.Writer) (*Process, error) {
+	return StartProcessUntil(ctx, cmd, dataDir, ReadyLine, log)
+}
+
+// StartProcessUntil is StartProcess for a process that logs readyLine
+// instead, such as `skiff agent` ("node started").
+func StartProcessUntil(ctx context.Context, cmd *exec.Cmd, dataDir, readyLine string, log io.Writer) (*Process, error) {
 	if log == nil {
 		log = io.Discard
 	}
@@ -72,7 +80,7 @@ func StartProcess(ctx context.Context, cmd *exec.Cmd, dataDir string, log io.Wri
 					tail = tail[1:]
 				}
 				mu.Unlock()
-				if strings.Contains(line, ReadyLine) {
+				if strings.Contains(line, readyLine) {
 					ready <- fieldValue(line, "url")
 					sent = true
 				}

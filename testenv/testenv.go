@@ -50,6 +50,8 @@ type Options struct {
 	// APIPort fixes the API port, e.g. to restart where clients expect the
 	// server; 0 picks a free one.
 	APIPort int
+	// WithoutScheduler starts no scheduler, for tests that bring their own.
+	WithoutScheduler bool
 }
 
 // Start starts a control plane that stops when the test ends.
@@ -74,7 +76,7 @@ func Start(t testing.TB, opts ...Options) *Env {
 func StartWith(ctx context.Context, o Options) (*Env, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	s, err := server.Start(ctx, server.Options{DataDir: o.DataDir, APIPort: o.APIPort, BindAddress: "127.0.0.1", EtcdServers: o.EtcdServers,
-		BookmarkInterval: o.BookmarkInterval})
+		BookmarkInterval: o.BookmarkInterval, WithoutScheduler: o.WithoutScheduler})
 	if err != nil {
 		cancel()
 		return nil, err

@@ -7,6 +7,7 @@ import (
 )
 
 func main() {
+	reexec()
 	if err := newRootCommand().ExecuteContext(context.Background()); err != nil {
 		fmt.Fprintln(os.Stderr, "skiff:", err)
 		os.Exit(1)

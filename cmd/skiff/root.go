@@ -20,6 +20,8 @@ func newRootCommand() *cobra.Command {
 	root.AddCommand(
 		newUpCommand(),
 		newServerCommand(),
+		newAgentCommand(),
+		newSimCommand(),
 		newKubectlCommand(),
 		newKubeconfigCommand(),
 		newVersionCommand(),

@@ -23,8 +23,9 @@ func newServerCommand() *cobra.Command {
 		Short: "Run the control plane: API server and cluster store",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return f.run(cmd.Context(), func(s *server.Server) {
+			return f.run(cmd.Context(), func(_ context.Context, s *server.Server) (<-chan struct{}, error) {
 				slog.Info("API server ready", "url", s.URL(), "kubeconfig", s.Kubeconfig())
+				return nil, nil
 			})
 		},
 	}
@@ -39,6 +40,7 @@ type serverFlags struct {
 	bindAddress string
 	etcdServers []string
 	logLevel    string
+	noScheduler bool
 }
 
 func (f *serverFlags) register(fs *pflag.FlagSet) {
@@ -46,42 +48,61 @@ func (f *serverFlags) register(fs *pflag.FlagSet) {
 	fs.IntVar(&f.apiPort, "api-port", 6443, "HTTPS port of the API server; 0 picks a free one")
 	fs.StringVar(&f.bindAddress, "bind-address", "", "address the API server listens on; empty means all")
 	fs.StringSliceVar(&f.etcdServers, "etcd-servers", nil, "comma-separated client URLs of an external etcd to use instead of the embedded one")
+	fs.BoolVar(&f.noScheduler, "disable-scheduler", false, "run no scheduler; pods stay Pending unless another scheduler binds them")
 	fs.StringVarP(&f.logLevel, "log-level", "v", "info", "log level: debug, info, warn, error, or a verbosity number (>0 means debug)")
 }
 
 // run starts the control plane, calls ready once the API answers, and
-// blocks until SIGINT or SIGTERM. A second signal kills the process.
-func (f *serverFlags) run(ctx context.Context, ready func(*server.Server)) error {
-	level, err := parseLevel(f.logLevel)
+// blocks until SIGINT or SIGTERM (or until ready's node stops). A second
+// signal kills the process.
+func (f *serverFlags) run(ctx context.Context, ready func(context.Context, *server.Server) (done <-chan struct{}, err error)) error {
+	ctx, stop, err := setupProcess(ctx, f.logLevel)
 	if err != nil {
 		return err
 	}
-	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
-
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	go func() {
-		<-ctx.Done()
-		stop() // restore default handling so a second signal kills
-	}()
-
 	s, err := server.Start(ctx, server.Options{
-		DataDir:     f.dataDir,
-		APIPort:     f.apiPort,
-		BindAddress: f.bindAddress,
-		EtcdServers: f.etcdServers,
-		Log:         os.Stderr,
+		DataDir:          f.dataDir,
+		APIPort:          f.apiPort,
+		BindAddress:      f.bindAddress,
+		EtcdServers:      f.etcdServers,
+		Log:              os.Stderr,
+		WithoutScheduler: f.noScheduler,
 	})
 	if err != nil {
 		return err
 	}
-	ready(s)
+	nodeDone, err := ready(ctx, s)
+	if err != nil {
+		return err
+	}
+	select {
+	case <-s.Done():
+	case <-nodeDone:
+		stop()
+	}
 	err = s.Wait()
 	if ctx.Err() != nil && (err == nil || errors.Is(err, context.Canceled)) {
 		slog.Info("stopped")
 		return nil
 	}
 	return err
+}
+
+// setupProcess sets the log level and returns a context that ends on
+// SIGINT or SIGTERM; after the first signal a second one kills.
+func setupProcess(ctx context.Context, logLevel string) (context.Context, context.CancelFunc, error) {
+	level, err := parseLevel(logLevel)
+	if err != nil {
+		return nil, nil, err
+	}
+	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		stop() // restore default handling so a second signal kills
+	}()
+	return ctx, stop, nil
 }
 
 // parseLevel accepts slog level names ("debug", "INFO", "warn+2") and

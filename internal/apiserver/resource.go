@@ -174,6 +174,8 @@ func (h *resource) serve(w http.ResponseWriter, r *http.Request, ri requestInfo)
 		err = h.serveBinding(w, r, ri)
 	case "finalize":
 		err = h.serveFinalize(w, r, ri)
+	case "log", "exec", "attach", "portforward", "proxy":
+		err = h.serveAgent(w, r, ri)
 	default:
 		err = apierrors.NewNotFound(h.gr, ri.Name)
 		if h.hasSub(ri.Subresource) {

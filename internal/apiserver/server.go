@@ -2,6 +2,7 @@ package apiserver
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -43,6 +44,11 @@ type Options struct {
 	// zero means a minute, as upstream.
 	BookmarkInterval time.Duration
 	Log              *slog.Logger
+	// KubeletTLS is the client side of HTTPS to node agents, for logs,
+	// exec, attach, port-forward and nodes/proxy: the cluster CA as
+	// RootCAs and the API server's kubelet-client certificate. Nil answers
+	// those requests with 503.
+	KubeletTLS *tls.Config
 }
 
 // Server is the API server's HTTP handler.
@@ -54,6 +60,7 @@ type Server struct {
 	metrics   *metrics
 	ready     sync.WaitGroup
 	started   chan struct{}
+	kubelet   *kubeletClient
 }
 
 // New builds an API server over a store. Call Run to start its caches.
@@ -71,7 +78,8 @@ func New(o Options) (*Server, error) {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{opts: o, log: o.Log, resources: map[string]*resource{},
-		caches: map[string]*watchcache.Cache{}, metrics: newMetrics(), started: make(chan struct{})}
+		caches: map[string]*watchcache.Cache{}, metrics: newMetrics(), started: make(chan struct{}),
+		kubelet: newKubeletClient(o.KubeletTLS)}
 	for _, res := range o.Resources {
 		h, err := newResource(s, res)
 		if err != nil {

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"log/slog"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -10,6 +11,8 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+
+	"skiff.dev/internal/scheduler"
 )
 
 // systemNamespaces are created on every start when missing.
@@ -41,4 +44,23 @@ func clientConfig(kubeconfigPath, agent string) (*rest.Config, error) {
 	cfg.UserAgent = agent
 	cfg.QPS, cfg.Burst = 200, 400
 	return cfg, nil
+}
+
+// startScheduler runs the scheduler (kube-scheduler's role) with the
+// control plane's credentials.
+func startScheduler(ctx context.Context, kubeconfigPath string, log *slog.Logger) error {
+	cfg, err := clientConfig(kubeconfigPath, "skiff-scheduler")
+	if err != nil {
+		return err
+	}
+	sched, err := scheduler.New(scheduler.Options{Config: cfg, Log: log.With("component", "scheduler")})
+	if err != nil {
+		return err
+	}
+	go func() {
+		if err := sched.Run(ctx); err != nil && ctx.Err() == nil {
+			log.Error("scheduler stopped", "err", err)
+		}
+	}()
+	return nil
 }

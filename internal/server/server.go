@@ -46,6 +46,9 @@ type Options struct {
 	Log io.Writer
 	// BookmarkInterval overrides how often watches get bookmarks (tests).
 	BookmarkInterval time.Duration
+	// WithoutScheduler leaves pods unscheduled, for tests that bring
+	// their own scheduler or none.
+	WithoutScheduler bool
 }
 
 // Server is a running control plane.
@@ -105,7 +108,12 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	kubeletTLS, err := kubeletClientTLS(certs)
+	if err != nil {
+		return nil, err
+	}
 	api, err := apiserver.New(apiserver.Options{
+		KubeletTLS:       kubeletTLS,
 		Store:            s.store,
 		Resources:        resources,
 		Version:          version.Info(),
@@ -155,6 +163,11 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		return nil, err
 	}
 	go nsc.Run(ctx)
+	if !o.WithoutScheduler {
+		if err := startScheduler(ctx, s.kubeconfig, log); err != nil {
+			return nil, err
+		}
+	}
 	ok = true
 	go func() {
 		defer close(s.done)
@@ -254,6 +267,21 @@ func withJoin(j *join.Handler, api http.Handler) http.Handler {
 
 // Token is the join token agents need, also kept in DATA_DIR/token.
 func (s *Server) Token() string { return s.token.String() }
+
+// kubeletClientTLS is how the API server reaches node agents: it checks
+// their serving certificates against the cluster CA and shows its
+// kubelet-client certificate.
+func kubeletClientTLS(certs *pki.Bundle) (*tls.Config, error) {
+	cert, err := tls.LoadX509KeyPair(certs.KubeletClientCert, certs.KubeletClientKey)
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	pool, err := certs.CAPool()
+	if err != nil {
+		return nil, err
+	}
+	return &tls.Config{Certificates: []tls.Certificate{cert}, RootCAs: pool, MinVersion: tls.VersionTLS12}, nil
+}
 
 // URL is the API server's base URL, e.g. https://127.0.0.1:6443.
 func (s *Server) URL() string { return s.url }
