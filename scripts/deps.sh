@@ -6,6 +6,7 @@ set -euo pipefail
 
 TOOLS=(
 	"etcdctl etcd-client"
+	"busybox busybox-static"
 )
 
 missing=()

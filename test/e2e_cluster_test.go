@@ -1,0 +1,229 @@
+package test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The end-to-end tests run the skiff binary as a user would — `skiff up` in
+// a child process — and drive it with the real kubectl.
+
+var skiffBuild struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+// skiffBinary builds cmd/skiff once per test process, into a directory
+// named for the process, and removes the builds of processes that are gone.
+func skiffBinary(t *testing.T) string {
+	t.Helper()
+	skiffBuild.once.Do(func() {
+		removeStaleBuilds()
+		dir := filepath.Join(os.TempDir(), fmt.Sprintf("skiff-e2e-%d", os.Getpid()))
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			skiffBuild.err = err
+			return
+		}
+		path := filepath.Join(dir, "skiff")
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		build := exec.CommandContext(ctx, "go", "build", "-o", path, "./cmd/skiff")
+		build.Dir = ".."
+		build.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := build.CombinedOutput(); err != nil {
+			skiffBuild.err = fmt.Errorf("go build ./cmd/skiff: %v\n%s", err, out)
+			return
+		}
+		skiffBuild.path = path
+	})
+	if skiffBuild.err != nil {
+		t.Fatal(skiffBuild.err)
+	}
+	return skiffBuild.path
+}
+
+// removeStaleBuilds deletes the binaries left by test processes that have
+// exited.
+func removeStaleBuilds() {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), "skiff-e2e-*"))
+	for _, dir := range dirs {
+		pid, err := strconv.Atoi(strings.TrimPrefix(filepath.Base(dir), "skiff-e2e-"))
+		if err != nil {
+			continue
+		}
+		if syscall.Kill(pid, 0) == syscall.ESRCH {
+			_ = os.RemoveAll(dir)
+		}
+	}
+}
+
+// cluster is one `skiff up` child process: control plane and one node on
+// the process runtime.
+type cluster struct {
+	cmd        *exec.Cmd
+	dataDir    string
+	kubeconfig string
+	node       string
+	out        *lockedBuffer // the child's stdout and stderr
+	exited     chan struct{}
+}
+
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+var (
+	upLine     = regexp.MustCompile(`^skiff is up: API at (https://\S+)`)
+	joinedLine = regexp.MustCompile(`^node (\S+) joined, runtime: process`)
+)
+
+// startCluster runs `skiff up` on free ports in a fresh data directory,
+// waits until it says the API is up and the node has joined, and stops it
+// when the test ends. It skips the test when kubectl is missing.
+func startCluster(t *testing.T) *cluster {
+	t.Helper()
+	if _, err := exec.LookPath("kubectl"); err != nil {
+		t.Skip("kubectl is not on PATH: the end-to-end tests drive the real kubectl (CI installs it)")
+	}
+	bin := skiffBinary(t)
+	c := &cluster{dataDir: t.TempDir(), out: &lockedBuffer{}, exited: make(chan struct{})}
+	c.kubeconfig = filepath.Join(c.dataDir, "admin.kubeconfig")
+	c.cmd = exec.Command(bin, "up", "--data-dir", c.dataDir, "--api-port", "0", "--kubelet-port", "0", "--runtime", "process")
+	c.cmd.Stderr = c.out
+	c.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM} // should the test binary die
+	stdout, err := c.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.stop(t) })
+
+	up, joined := make(chan string, 1), make(chan string, 1)
+	go func() {
+		lines := bufio.NewScanner(stdout)
+		for lines.Scan() {
+			fmt.Fprintln(c.out, lines.Text())
+			if m := upLine.FindStringSubmatch(lines.Text()); m != nil {
+				up <- m[1]
+			}
+			if m := joinedLine.FindStringSubmatch(lines.Text()); m != nil {
+				joined <- m[1]
+			}
+		}
+		_ = c.cmd.Wait()
+		close(c.exited)
+	}()
+	deadline := time.After(90 * time.Second)
+	for _, want := range []chan string{up, joined} {
+		select {
+		case got := <-want:
+			if want == joined {
+				c.node = got
+			}
+		case <-c.exited:
+			t.Fatalf("skiff up exited before it was up:\n%s", c.out)
+		case <-deadline:
+			t.Fatalf("skiff up did not say `skiff is up` and `node … joined, runtime: process` within 90s:\n%s", c.out)
+		}
+	}
+	k := &kubectl{t: t, kubeconfig: c.kubeconfig}
+	k.run("wait", "--for=condition=Ready", "node/"+c.node, "--timeout=50s")
+	return c
+}
+
+// stop deletes every pod so that no container process outlives the
+// cluster (the runtime's shims outlive skiff, as containerd's do), stops
+// skiff with SIGTERM and kills whatever is left, reporting it.
+func (c *cluster) stop(t *testing.T) {
+	k := &kubectl{t: t, kubeconfig: c.kubeconfig}
+	if out, err := k.try("delete", "pods", "--all", "--all-namespaces", "--timeout=55s"); err != nil {
+		t.Errorf("deleting the pods left at the end: %v\n%s", err, out)
+	}
+	_ = c.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-c.exited:
+	case <-time.After(60 * time.Second):
+		t.Errorf("skiff up did not exit within 60s of SIGTERM; killing it")
+		_ = c.cmd.Process.Kill()
+		<-c.exited
+	}
+	if left := killLeftovers(c.dataDir); len(left) > 0 {
+		t.Errorf("processes outlived the cluster and were killed: %s", strings.Join(left, "; "))
+	}
+	if t.Failed() {
+		t.Logf("skiff up output (tail):\n%s", tail(c.out.String(), 150))
+	}
+}
+
+// killLeftovers kills the runtime shims whose command line names dataDir,
+// with the process groups of their children (the containers), and
+// describes each.
+func killLeftovers(dataDir string) []string {
+	entries, _ := os.ReadDir("/proc")
+	shims := map[int]string{}
+	parents := map[int]int{}
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline")); err == nil && bytes.Contains(cmdline, []byte(dataDir+"/")) {
+			shims[pid] = string(bytes.ReplaceAll(bytes.TrimRight(cmdline, "\x00"), []byte{0}, []byte{' '}))
+		}
+		if stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat")); err == nil {
+			// pid (comm) state ppid …; comm may hold spaces, so cut at the last ')'.
+			if fields := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:])); len(fields) > 1 {
+				parents[pid], _ = strconv.Atoi(fields[1])
+			}
+		}
+	}
+	var left []string
+	for child, parent := range parents {
+		if _, ok := shims[parent]; ok {
+			left = append(left, fmt.Sprintf("container process %d", child))
+			_ = syscall.Kill(-child, syscall.SIGKILL)
+			_ = syscall.Kill(child, syscall.SIGKILL)
+		}
+	}
+	for pid, cmdline := range shims {
+		left = append(left, fmt.Sprintf("%d %s", pid, cmdline))
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+	}
+	return left
+}
+
+func tail(s string, lines int) string {
+	all := strings.Split(s, "\n")
+	if len(all) > lines {
+		all = all[len(all)-lines:]
+	}
+	return strings.Join(all, "\n")
+}
