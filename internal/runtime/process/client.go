@@ -28,8 +28,7 @@ type supervisorClient struct {
 	launching sync.Mutex
 
 	mu      sync.Mutex
-	session net.Conn
-	pid     int // the supervisor's pid, as it last greeted
+	session *session
 	closed  bool
 }
 
@@ -41,31 +40,29 @@ var errNoSupervisor = errors.New("process: no supervisor")
 const launchTimeout = 10 * time.Second
 
 // dial connects to the supervisor and reads its greeting.
-func (c *supervisorClient) dial() (net.Conn, error) {
+func (c *supervisorClient) dial() (net.Conn, greeting, error) {
+	var g greeting
 	conn, err := dialUnix(c.dir, supervisorSocket)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", errNoSupervisor, err)
+		return nil, g, fmt.Errorf("%w: %w", errNoSupervisor, err)
 	}
 	conn.SetDeadline(time.Now().Add(10 * time.Second))
-	var g greeting
 	if err := readMessage(conn, frameGreeting, &g); err != nil {
 		conn.Close()
 		// The supervisor was exiting, or died: it did not take the
 		// connection on.
-		return nil, fmt.Errorf("%w: no greeting: %w", errNoSupervisor, err)
+		return nil, g, fmt.Errorf("%w: no greeting: %w", errNoSupervisor, err)
 	}
 	conn.SetDeadline(time.Time{})
-	c.mu.Lock()
-	c.pid = g.PID
-	c.mu.Unlock()
-	return conn, nil
+	return conn, g, nil
 }
 
-// call sends req and returns the answer, and the connection when the answer
-// opens a stream (attach); the caller closes it. With launch, a supervisor
-// is started if none answers; without, the error is errNoSupervisor.
+// call sends req and returns the answer and the connection, which the
+// caller closes (after an attach answer it carries the stream). With
+// launch, a supervisor is started if none answers; without, the error is
+// errNoSupervisor.
 func (c *supervisorClient) call(ctx context.Context, req request, launch bool) (answer, net.Conn, error) {
-	conn, err := c.dial()
+	conn, _, err := c.dial()
 	if err != nil && launch {
 		if conn, err = c.launch(ctx); err != nil {
 			err = fmt.Errorf("%w: cannot start one: %w", errNoSupervisor, err)
@@ -100,7 +97,7 @@ func (c *supervisorClient) launch(ctx context.Context) (net.Conn, error) {
 	ctx, cancel := context.WithTimeout(ctx, launchTimeout)
 	defer cancel()
 	for {
-		conn, err := c.dial()
+		conn, _, err := c.dial()
 		if err == nil {
 			return conn, nil
 		}
@@ -166,6 +163,14 @@ func (c *supervisorClient) startSupervisor() (string, error) {
 	return string(msg), nil
 }
 
+// session is the runtime's held connection to the supervisor.
+type session struct {
+	conn  net.Conn
+	pid   int         // the supervisor's
+	start uint64      // its start time
+	ended chan answer // the answer to "end", or none if the connection ended
+}
+
 // hold opens the session connection if the runtime has none.
 func (c *supervisorClient) hold() {
 	c.mu.Lock()
@@ -174,7 +179,7 @@ func (c *supervisorClient) hold() {
 	if held {
 		return
 	}
-	conn, err := c.dial()
+	conn, g, err := c.dial()
 	if err != nil {
 		return
 	}
@@ -191,29 +196,47 @@ func (c *supervisorClient) hold() {
 		conn.Close()
 		return
 	}
-	c.session = conn
+	sess := &session{conn: conn, pid: g.PID, ended: make(chan answer, 1)}
+	sess.start, _, _ = procStart(sess.pid)
+	c.session = sess
 	go func() {
-		// The supervisor never writes on a session: this returns when it
-		// ends, or when close closes the connection.
-		conn.Read(make([]byte, 1))
+		// The supervisor writes on a session only to answer "end": this
+		// returns then, or when the supervisor dies.
+		var ans answer
+		readMessage(conn, frameAnswer, &ans)
+		sess.ended <- ans
 		conn.Close()
 		c.mu.Lock()
-		if c.session == conn {
+		if c.session == sess {
 			c.session = nil
 		}
 		c.mu.Unlock()
 	}()
 }
 
-// close ends the session: the supervisor may exit once it has no
-// containers left.
+// close ends the session. A supervisor left with no container and no
+// other runtime exits, and close returns once it has.
 func (c *supervisorClient) close() {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.closed = true
-	if c.session != nil {
-		c.session.Close()
-		c.session = nil
+	sess := c.session
+	c.session, c.closed = nil, true
+	c.mu.Unlock()
+	if sess == nil {
+		return
+	}
+	defer sess.conn.Close()
+	sess.conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	if writeMessage(sess.conn, frameRequest, request{Op: opEnd}) != nil {
+		return
+	}
+	var ans answer
+	select {
+	case ans = <-sess.ended:
+	case <-time.After(5 * time.Second):
+		return
+	}
+	for deadline := time.Now().Add(5 * time.Second); ans.Exiting && alive(sess.pid, sess.start) && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
 	}
 }
 

@@ -60,8 +60,10 @@
 // The agent exiting: nothing stops. The supervisor does not depend on the
 // agent; a new Runtime on the same directory finds every sandbox and
 // container again, with the exit codes of those that ended meanwhile, and
-// connects to the same supervisor. The supervisor itself exits once it has
-// no running container and no Runtime connected, for a second.
+// connects to the same supervisor. The supervisor itself exits when it is
+// left with no running container and no Runtime: at once when the last
+// Runtime closes (Close returns after it has gone), a second after the last
+// container ends or the last Runtime's process exits otherwise.
 //
 // The supervisor dying (kill -9): its containers are reparented and run on.
 // They are reported running while their process lives (checked by pid,
@@ -87,7 +89,7 @@
 // mounts), with a pty when asked; Attach goes through the supervisor;
 // PortForward dials 127.0.0.1:<port>, since pods share the host's network.
 // Close stops the server and ends the Runtime's session with the
-// supervisor, and nothing else.
+// supervisor (which exits if nothing is left for it), and nothing else.
 //
 // # State on disk
 //

@@ -23,8 +23,11 @@ import (
 // The operations:
 //
 //	session  keep the supervisor: it answers, then holds the connection
-//	         until the runtime closes it (Runtime.Close), and does not exit
-//	         while any connection is open
+//	         until the runtime closes it or sends "end" on it
+//	         (Runtime.Close), and does not exit while any connection is
+//	         open. On "end" a supervisor with no container and no other
+//	         connection answers exiting, and exits; otherwise it answers
+//	         and stays.
 //	start    start container <container> from its container.json; the
 //	         answer comes once the command runs, or says why it could not
 //	signal   send <signal> to the process group of container <container>;
@@ -37,6 +40,7 @@ import (
 // records it in the container's state.json, which outlives the supervisor.
 const (
 	opSession = "session"
+	opEnd     = "end"
 	opStart   = "start"
 	opSignal  = "signal"
 	opAttach  = "attach"
@@ -59,8 +63,9 @@ type request struct {
 
 // answer is the supervisor's reply to a request.
 type answer struct {
-	Error string `json:"error,omitempty"`
-	Found bool   `json:"found,omitempty"`
+	Error   string `json:"error,omitempty"`
+	Found   bool   `json:"found,omitempty"`
+	Exiting bool   `json:"exiting,omitempty"`
 }
 
 // writeMessage sends v as a frame of kind.

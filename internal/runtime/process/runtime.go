@@ -182,9 +182,10 @@ func (r *Runtime) load() error {
 	return nil
 }
 
-// Close stops the streaming server and lets go of the supervisor.
-// Containers keep running under the supervisor; a new Runtime on the same
-// directory takes them over.
+// Close stops the streaming server and lets go of the supervisor, which
+// exits before Close returns if no container runs and no other Runtime is
+// connected. Containers keep running under the supervisor; a new Runtime on
+// the same directory takes them over.
 func (r *Runtime) Close() error {
 	r.sup.close()
 	return r.streams.close()

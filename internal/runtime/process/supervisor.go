@@ -38,7 +38,9 @@ import (
 //
 // It exits when it has no container to supervise and no connection open,
 // for idleGrace: an agent holds a session connection while its Runtime is
-// open, and a container keeps the supervisor as long as it runs.
+// open, and a container keeps the supervisor as long as it runs. When the
+// last Runtime closes (ends its session) and no container runs, it exits at
+// once, before Close returns.
 
 // supervisorReadyFD is the fd on which the supervisor reports "ok", "busy"
 // or why it failed.
@@ -189,10 +191,14 @@ func (s *supervisor) exitIfIdle() {
 		s.mu.Unlock()
 		return
 	}
+	s.exit()
+}
+
+// exit closes the socket and exits; s.mu is held, so that no request can
+// start anything meanwhile. The lock goes with the process.
+func (s *supervisor) exit() {
 	s.listener.Close()
 	os.Remove(filepath.Join(s.dir, supervisorSocket))
-	// Exiting with s.mu held: no request can start anything now. The lock
-	// goes with the process.
 	os.Exit(0)
 }
 
@@ -239,10 +245,21 @@ func (s *supervisor) handle(conn net.Conn) {
 	var ans answer
 	switch req.Op {
 	case opSession:
-		if writeMessage(conn, frameAnswer, ans) == nil {
-			// Held until the runtime closes it; nothing more is read.
-			conn.Read(make([]byte, 1))
+		if writeMessage(conn, frameAnswer, ans) != nil {
+			return
 		}
+		// Held until the runtime closes it or ends it.
+		var end request
+		if readMessage(conn, frameRequest, &end) != nil || end.Op != opEnd {
+			return
+		}
+		s.mu.Lock()
+		if len(s.tasks) == 0 && s.conns == 1 {
+			writeMessage(conn, frameAnswer, answer{Exiting: true})
+			s.exit()
+		}
+		s.mu.Unlock()
+		writeMessage(conn, frameAnswer, ans)
 		return
 	case opStart:
 		if err := s.startTask(req.Container); err != nil {

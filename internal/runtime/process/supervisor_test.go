@@ -114,31 +114,46 @@ func TestTheSupervisorExitsWhenIdle(t *testing.T) {
 		t.Fatal(err)
 	}
 	sb, sbConfig := testPod(t, r, "idle")
-	id := startContainer(t, r, sb, sbConfig, shConfig("brief", "sleep 0.2"))
-	sup := supervisorOf(t, r, id)
-	waitExited(t, r, id, 5*time.Second)
-	// The runtime's session keeps it.
+	long := startContainer(t, r, sb, sbConfig, shConfig("long", "sleep 100"))
+	brief := startContainer(t, r, sb, sbConfig, shConfig("brief", "sleep 0.2"))
+	sup := supervisorOf(t, r, long)
+	waitExited(t, r, brief, 5*time.Second)
+
+	// A running container keeps it without a runtime.
+	r.Close()
+	time.Sleep(idleGrace + 300*time.Millisecond)
+	if got := supervisors(dir); len(got) != 1 || got[0] != sup {
+		t.Fatalf("with a container running and no runtime, supervisors = %v, want [%d]", got, sup)
+	}
+
+	// So does a runtime's session, once the container is gone.
+	r = openTestRuntime(t, dir)
+	if err := r.RemoveContainer(t.Context(), long); err != nil {
+		t.Fatal(err)
+	}
 	time.Sleep(idleGrace + 300*time.Millisecond)
 	if got := supervisors(dir); len(got) != 1 || got[0] != sup {
 		t.Fatalf("with a runtime open, supervisors = %v, want [%d]", got, sup)
 	}
+
+	// Closing the last runtime ends it at once.
 	r.Close()
-	deadline := time.Now().Add(idleGrace + 5*time.Second)
-	for countSupervisors(dir) > 0 && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
 	if got := supervisors(dir); len(got) != 0 {
-		t.Errorf("with no container and no runtime, supervisors = %v, want none", got)
+		t.Errorf("after the last runtime closed, with no container, supervisors = %v, want none", got)
 	}
 	if _, err := os.Lstat(filepath.Join(dir, supervisorSocket)); err == nil {
 		t.Error("the supervisor left its socket behind")
 	}
+
 	// A new runtime starts a new supervisor for its containers.
 	r = openTestRuntime(t, dir)
 	sb, sbConfig = testPod(t, r, "again")
-	id = startContainer(t, r, sb, sbConfig, shConfig("again", "echo hi"))
+	id := startContainer(t, r, sb, sbConfig, shConfig("again", "echo hi"))
 	if st := waitExited(t, r, id, 5*time.Second); st.ExitCode != 0 {
 		t.Errorf("a container under a second supervisor: exit %d %q", st.ExitCode, st.Message)
+	}
+	if s := supervisorOf(t, r, id); s == sup {
+		t.Errorf("the new container names the old supervisor %d", s)
 	}
 }
 
