@@ -12,6 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/utils/ptr"
 
@@ -129,24 +130,40 @@ func TestGracefulPodDeletion(t *testing.T) {
 	}
 }
 
-// TestPodBinding: pods/binding assigns a pod to a node once.
+// TestPodBinding: pods/binding assigns a pod to a node once, checks the
+// pod's UID when the binding names one, and records no managedFields.
 func TestPodBinding(t *testing.T) {
-	env := testenv.Start(t)
+	env := testenv.Start(t, testenv.Options{WithoutScheduler: true})
 	ctx := context.Background()
 	pods := clientset(t, env).CoreV1().Pods("default")
-	if _, err := pods.Create(ctx, newPod("p"), metav1.CreateOptions{}); err != nil {
+	created, err := pods.Create(ctx, newPod("p"), metav1.CreateOptions{})
+	if err != nil {
 		t.Fatal(err)
 	}
-	bind := func(node string) error {
-		return pods.Bind(ctx, &corev1.Binding{ObjectMeta: metav1.ObjectMeta{Name: "p"},
-			Target: corev1.ObjectReference{Kind: "Node", Name: node}}, metav1.CreateOptions{})
+	binding := func(kind, node string, uid types.UID) *corev1.Binding {
+		return &corev1.Binding{ObjectMeta: metav1.ObjectMeta{Name: "p", UID: uid},
+			Target: corev1.ObjectReference{Kind: kind, Name: node}}
 	}
-	if err := bind("n1"); err != nil {
+	bind := func(node string) error {
+		return pods.Bind(ctx, binding("Node", node, ""), metav1.CreateOptions{})
+	}
+	err = pods.Bind(ctx, binding("Node", "n1", "not-the-pods-uid"), metav1.CreateOptions{})
+	if !apierrors.IsConflict(err) || !strings.Contains(err.Error(), "Precondition failed: UID in precondition: not-the-pods-uid") {
+		t.Errorf("binding with another UID: got %v, want 409 Precondition failed", err)
+	}
+	err = pods.Bind(ctx, binding("Pod", "n1", ""), metav1.CreateOptions{})
+	if !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), "target.kind") {
+		t.Errorf("binding to a Pod: got %v, want 422 on target.kind", err)
+	}
+	if err := pods.Bind(ctx, binding("Node", "n1", created.UID), metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	p, err := pods.Get(ctx, "p", metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(p.ManagedFields) != len(created.ManagedFields) {
+		t.Errorf("binding changed managedFields: %d entries, was %d", len(p.ManagedFields), len(created.ManagedFields))
 	}
 	scheduled := slices.IndexFunc(p.Status.Conditions, func(c corev1.PodCondition) bool {
 		return c.Type == corev1.PodScheduled && c.Status == corev1.ConditionTrue

@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/ptr"
 
@@ -20,10 +21,15 @@ import (
 	"skiff.dev/testenv"
 )
 
-// startScheduler runs a scheduler against env until the test ends.
-func startScheduler(t *testing.T, env *testenv.Env) {
+// startScheduler runs a scheduler against env until the test ends, with
+// env's admin config unless opts say otherwise.
+func startScheduler(t *testing.T, env *testenv.Env, opts ...scheduler.Options) {
 	t.Helper()
-	s, err := scheduler.New(scheduler.Options{Config: env.Config})
+	o := scheduler.Options{Config: env.Config}
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	s, err := scheduler.New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,17 +235,24 @@ func TestSchedulerReportsUnschedulablePods(t *testing.T) {
 }
 
 // TestSchedulerRetriesWhenRoomIsFreed: a pod that finishes, and a pod that
-// is deleted, each free their node for a pod waiting for the room.
+// is deleted, each free their node for a pod waiting for the room. The
+// scheduler here has its own name and runs on the caller's client and
+// informers.
 func TestSchedulerRetriesWhenRoomIsFreed(t *testing.T) {
 	env := testenv.Start(t, testenv.Options{WithoutScheduler: true})
 	cs := clientset(t, env)
 	createNode(t, cs, node("only", "cpu", "1", "memory", "4Gi").Obj())
-	startScheduler(t, env)
+	startScheduler(t, env, scheduler.Options{Client: cs, Informers: informers.NewSharedInformerFactory(cs, 0), SchedulerName: "mine"})
 	pods := cs.CoreV1().Pods("default")
+	mine := func(name string) *corev1.Pod {
+		p := schedtest.MakePod().Name(name).Req("cpu", "800m").Obj()
+		p.Spec.SchedulerName = "mine"
+		return p
+	}
 
-	createPods(t, cs, schedtest.MakePod().Name("first").Req("cpu", "800m").Obj())
+	createPods(t, cs, mine("first"))
 	nodeOf(t, cs, "first")
-	createPods(t, cs, schedtest.MakePod().Name("second").Req("cpu", "800m").Obj())
+	createPods(t, cs, mine("second"))
 	waitForEvent(t, cs, "second", "FailedScheduling")
 
 	first, err := pods.Get(t.Context(), "first", metav1.GetOptions{})
@@ -252,7 +265,7 @@ func TestSchedulerRetriesWhenRoomIsFreed(t *testing.T) {
 	}
 	nodeOf(t, cs, "second")
 
-	createPods(t, cs, schedtest.MakePod().Name("third").Req("cpu", "800m").Obj())
+	createPods(t, cs, mine("third"))
 	waitForEvent(t, cs, "third", "FailedScheduling")
 	if err := pods.Delete(t.Context(), "second", metav1.DeleteOptions{GracePeriodSeconds: ptr.To[int64](0)}); err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 )
 
 func (h *resource) serveStatus(w http.ResponseWriter, r *http.Request, ri requestInfo) error {
@@ -137,12 +138,17 @@ func (h *resource) serveBinding(w http.ResponseWriter, r *http.Request, ri reque
 	if _, err := decodeBody(r, body, corev1.SchemeGroupVersion.WithKind("Binding"), b); err != nil {
 		return err
 	}
-	if b.Target.Name == "" {
-		return apierrors.NewInvalid(schema.GroupKind{Kind: "Binding"}, ri.Name, nil)
+	if errs := validateBinding(b); len(errs) > 0 {
+		return apierrors.NewInvalid(schema.GroupKind{Kind: "Binding"}, ri.Name, errs)
 	}
 	bindingGR := schema.GroupResource{Resource: "pods/binding"}
 	_, _, err = h.updateObject(r.Context(), r, ri, func(current runtime.Object) (runtime.Object, error) {
 		pod := current.(*corev1.Pod)
+		if b.UID != "" && b.UID != pod.UID {
+			// The pod was deleted and made again under the same name.
+			return nil, apierrors.NewConflict(bindingGR, ri.Name,
+				errorf("Precondition failed: UID in precondition: %s, UID in object meta: %s", b.UID, pod.UID))
+		}
 		if pod.Spec.NodeName != "" {
 			return nil, apierrors.NewConflict(bindingGR, ri.Name, errorf("pod %s is already assigned to node %q", pod.Name, pod.Spec.NodeName))
 		}
@@ -159,7 +165,9 @@ func (h *resource) serveBinding(w http.ResponseWriter, r *http.Request, ri reque
 			pod.Annotations[k] = v
 		}
 		return pod, nil
-	}, updateOptions{manager: managerName(r), managed: true, dryRun: isDryRun(r), sub: "binding"})
+		// As upstream, a binding is written as is: it records no
+		// managedFields entry (and skips their cost on every scheduled pod).
+	}, updateOptions{manager: managerName(r), managed: false, dryRun: isDryRun(r), sub: "binding"})
 	if err != nil {
 		return err
 	}
@@ -168,6 +176,19 @@ func (h *resource) serveBinding(w http.ResponseWriter, r *http.Request, ri reque
 	w.Header().Set("Content-Type", mediaJSON)
 	w.WriteHeader(http.StatusCreated)
 	return json.NewEncoder(w).Encode(st)
+}
+
+// validateBinding checks a Binding as upstream does: it names a node.
+func validateBinding(b *corev1.Binding) field.ErrorList {
+	var errs field.ErrorList
+	target := field.NewPath("target")
+	if b.Target.Kind != "" && b.Target.Kind != "Node" {
+		errs = append(errs, field.NotSupported(target.Child("kind"), b.Target.Kind, []string{"Node", "<empty>"}))
+	}
+	if b.Target.Name == "" {
+		errs = append(errs, field.Required(target.Child("name"), ""))
+	}
+	return errs
 }
 
 func (h *resource) serveFinalize(w http.ResponseWriter, r *http.Request, ri requestInfo) error {

@@ -139,8 +139,11 @@ func (a *algorithm) filter(ctx context.Context, state *framework.CycleState, pod
 	}
 	parts := a.parts[:workers]
 	for i := range parts {
+		clear(parts[i].feasible) // let go of the last cycle's snapshot
+		clear(parts[i].rejected)
 		parts[i] = filterPart{feasible: parts[i].feasible[:0], rejected: parts[i].rejected[:0]}
 	}
+	clear(a.feasible)
 	var found, next atomic.Int64
 	chunk := int64(max(len(nodes)/(workers*4), 16))
 	run := func(p *filterPart) {

@@ -123,6 +123,37 @@ func TestSchedulePrefersLeastAllocated(t *testing.T) {
 	}
 }
 
+// TestPodsWithoutRequestsSpread: pods that request nothing still count
+// 100m and 200Mi when nodes are scored, so they spread evenly instead of
+// piling onto one node.
+func TestPodsWithoutRequestsSpread(t *testing.T) {
+	c := cache.New()
+	for _, name := range []string{"a", "b", "c"} {
+		c.AddNode(st.MakeNode().Name(name).Capacity("cpu", "4", "memory", "8Gi", "pods", "110").Obj())
+	}
+	a, snap := newTestAlgorithm(t, 0, 1), cache.NewSnapshot()
+	perNode := map[string]int{}
+	for i := range 30 {
+		pod := framework.NewPodInfo(st.MakePod().Name(fmt.Sprint("p", i)).Req().Obj())
+		c.UpdateSnapshot(snap)
+		res, err := a.schedule(t.Context(), framework.NewCycleState(), pod, snap)
+		if err != nil {
+			t.Fatal(err)
+		}
+		assumed := *pod.Pod
+		assumed.Spec.NodeName = res.node
+		info := *pod
+		info.Pod = &assumed
+		if err := c.AssumePod(&info); err != nil {
+			t.Fatal(err)
+		}
+		perNode[res.node]++
+	}
+	if perNode["a"] != 10 || perNode["b"] != 10 || perNode["c"] != 10 {
+		t.Errorf("pods per node %v, want 10 each", perNode)
+	}
+}
+
 func TestSelectHostBreaksTiesAtRandom(t *testing.T) {
 	a := newTestAlgorithm(t, 0, 1)
 	seen := map[int]int{}

@@ -73,7 +73,10 @@ type Options struct {
 	// adaptive default (50% less 1% per 125 nodes, at least 5%, never
 	// fewer than 100 nodes).
 	PercentageOfNodesToScore int32
-	// Parallelism is how many goroutines filter nodes; default GOMAXPROCS.
+	// Parallelism is how many goroutines filter nodes; default half of
+	// GOMAXPROCS (at least 1): the filters are cheap, and in `skiff up` the
+	// other half of the machine is the API server's, which binding keeps
+	// busy. Fanning out pays when filters are expensive or cores idle.
 	Parallelism int
 	// APIWorkers is how many bindings and status updates may be in flight
 	// at once; default 64.
@@ -138,7 +141,7 @@ func New(o Options) (*Scheduler, error) {
 	}
 	parallelism := o.Parallelism
 	if parallelism == 0 {
-		parallelism = runtime.GOMAXPROCS(0)
+		parallelism = max(runtime.GOMAXPROCS(0)/2, 1)
 	}
 	eventQPS, eventBurst := orDefault(o.EventQPS, DefaultEventQPS), orDefault(o.EventBurst, DefaultEventBurst)
 	client, eventClient, err := clients(o, eventQPS, eventBurst)
@@ -160,9 +163,15 @@ func New(o Options) (*Scheduler, error) {
 	s.factory = o.Informers
 	if s.factory == nil {
 		s.factory = informers.NewSharedInformerFactory(client, 0)
+		s.pods = s.factory.InformerFor(&corev1.Pod{}, newPodInformer)
+		// The scheduler never reads managedFields; not keeping them saves
+		// memory and time on every pod.
+		if err := s.pods.SetTransform(dropManagedFields); err != nil {
+			return nil, fmt.Errorf("scheduler: %w", err)
+		}
+	} else {
+		s.pods = s.factory.InformerFor(&corev1.Pod{}, newPodInformer)
 	}
-	s.pods = s.factory.InformerFor(&corev1.Pod{}, newPodInformer)
-	_ = s.pods.SetTransform(dropManagedFields) // fails only once started: then we keep all fields
 	s.podLister = corelisters.NewPodLister(s.pods.GetIndexer())
 	s.nodes = s.factory.Core().V1().Nodes().Informer()
 	if err := s.addHandlers(); err != nil {
