@@ -139,7 +139,9 @@ func skiffBinary() (string, error) {
 			return
 		}
 		built.path = filepath.Join(built.dir, "skiff")
-		out, err := exec.Command("go", "build", "-o", built.path, "skiff.dev/cmd/skiff").CombinedOutput()
+		cmd := exec.Command("go", "build", "-o", built.path, "skiff.dev/cmd/skiff")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0") // as `make build`: static, smaller RSS
+		out, err := cmd.CombinedOutput()
 		if err != nil {
 			built.err = fmt.Errorf("go build (run in the module, or pass -skiff): %v\n%s", err, out)
 		}

@@ -87,6 +87,7 @@ func (f *agentFlags) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	releaseStartupPages()
 	return n.Wait()
 }
 

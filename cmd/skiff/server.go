@@ -9,10 +9,12 @@ import (
 	"os/signal"
 	"strconv"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"skiff.dev/internal/pageout"
 	"skiff.dev/internal/server"
 )
 
@@ -76,6 +78,7 @@ func (f *serverFlags) run(ctx context.Context, ready func(context.Context, *serv
 	if err != nil {
 		return err
 	}
+	releaseStartupPages()
 	select {
 	case <-s.Done():
 	case <-nodeDone:
@@ -87,6 +90,20 @@ func (f *serverFlags) run(ctx context.Context, ready func(context.Context, *serv
 		return nil
 	}
 	return err
+}
+
+// releaseStartupPages drops the binary's pages that only start-up touched
+// (see internal/pageout): now, and again once the first sync of every
+// component (informers filling, a node adopting its pods) has passed. A
+// failure costs nothing but memory.
+func releaseStartupPages() {
+	release := func() {
+		if _, err := pageout.Executable(); err != nil {
+			slog.Debug("could not release start-up pages", "err", err)
+		}
+	}
+	release()
+	time.AfterFunc(30*time.Second, release)
 }
 
 // setupProcess sets the log level and returns a context that ends on

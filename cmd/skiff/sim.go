@@ -94,6 +94,7 @@ func (f *simFlags) run(ctx context.Context) error {
 		return err
 	}
 	slog.Info("hollow nodes started", "nodes", f.nodes, "server", f.server)
+	releaseStartupPages()
 	for _, n := range nodes {
 		if err := n.Wait(); err != nil && ctx.Err() == nil {
 			return err

@@ -63,9 +63,9 @@ func (a *algorithm) schedule(ctx context.Context, state *framework.CycleState, p
 		if !s.IsRejected() {
 			return scheduleResult{}, s.AsError()
 		}
-		diag.PreFilterMsg = s.Message()
+		diag.PreFilterStatus = s
 		diag.UnschedulablePlugins = map[string]bool{s.Plugin(): true}
-		return scheduleResult{}, &framework.FitError{Pod: pod.Pod, NumAllNodes: len(nodes), Diagnosis: diag}
+		return scheduleResult{}, a.fitError(ctx, state, pod, nodes, diag)
 	}
 	feasible, err := a.filter(ctx, state, pod, nodes, &diag)
 	if err != nil {
@@ -74,7 +74,7 @@ func (a *algorithm) schedule(ctx context.Context, state *framework.CycleState, p
 	res := scheduleResult{evaluated: len(feasible) + len(diag.NodeToStatus), feasible: len(feasible)}
 	switch len(feasible) {
 	case 0:
-		return res, &framework.FitError{Pod: pod.Pod, NumAllNodes: len(nodes), Diagnosis: diag}
+		return res, a.fitError(ctx, state, pod, nodes, diag)
 	case 1:
 		res.node = feasible[0].Name()
 		return res, nil
@@ -92,6 +92,13 @@ func (a *algorithm) schedule(ctx context.Context, state *framework.CycleState, p
 	}
 	res.node = feasible[a.selectHost(a.totals)].Name()
 	return res, nil
+}
+
+// fitError is the error of a pod that fits none of nodes, ending with
+// what preemption would do.
+func (a *algorithm) fitError(ctx context.Context, state *framework.CycleState, pod *framework.PodInfo, nodes []*framework.NodeInfo, diag framework.Diagnosis) error {
+	diag.PreemptionMsg = a.fw.PreemptionMessage(ctx, state, pod, nodes, &diag)
+	return &framework.FitError{Pod: pod.Pod, NumAllNodes: len(nodes), Diagnosis: diag}
 }
 
 // selectHost returns the index of the highest total, choosing uniformly

@@ -32,9 +32,16 @@
 //
 //	0/3 nodes are available: 1 Insufficient cpu, 2 node(s) had untolerated taint(s). preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.
 //
-// skiff does not preempt. The message's preemption part says, for every
-// node, what upstream says of nodes where evicting pods would not help;
-// pods with preemptionPolicy: Never get upstream's "not eligible" form.
+// skiff does not preempt, but the message's preemption part is worked out
+// node by node as upstream's DefaultPreemption does before it picks
+// victims (framework.PreemptionMessage): "Preemption is not helpful for
+// scheduling" where the filters' rejection was unresolvable, "No
+// preemption victims found for incoming pod" where no pod has a lower
+// priority than the pod, and otherwise the filters' reasons. Where
+// evicting lower-priority pods would make room, upstream would preempt;
+// skiff keeps the node's reasons, which stay true since nothing is
+// evicted. Pods with preemptionPolicy: Never get upstream's "not
+// eligible" form.
 // Upstream v1.34 with dynamic resource allocation on also writes "no new
 // claims to deallocate, " before "preemption:"; skiff has no resource
 // claims and leaves it out.

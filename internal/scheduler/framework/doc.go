@@ -2,7 +2,8 @@
 // plugin implements, the per-cycle state plugins share, the snapshot types
 // they decide from (NodeInfo, PodInfo, Resource), the Status they answer
 // with, and the FitError that turns a failed cycle into upstream's
-// "0/3 nodes are available: …" message.
+// "0/3 nodes are available: …" message, ending with what preemption would
+// do (PreemptionMessage).
 //
 // A scheduling cycle runs the extension points in this order, each over the
 // plugins in registry order:

@@ -17,22 +17,22 @@ func statuses(reasons ...[]string) map[string]*framework.Status {
 
 func TestFitErrorMessage(t *testing.T) {
 	one := func(r string) []string { return []string{r} }
+	const notHelpful = "preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling."
 	for _, c := range []struct {
 		name string
 		err  framework.FitError
 		want string
 	}{{
-		name: "reasons counted and sorted as strings",
+		name: "reasons counted and sorted as strings, then the preemption part",
 		err: framework.FitError{Pod: st.MakePod().Obj(), NumAllNodes: 3, Diagnosis: framework.Diagnosis{NodeToStatus: statuses(
-			one("node(s) had untolerated taint(s)"), one("Insufficient cpu"), one("node(s) had untolerated taint(s)"))}},
-		want: "0/3 nodes are available: 1 Insufficient cpu, 2 node(s) had untolerated taint(s). " +
-			"preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.",
+			one("node(s) had untolerated taint(s)"), one("Insufficient cpu"), one("node(s) had untolerated taint(s)")),
+			PreemptionMsg: notHelpful}},
+		want: "0/3 nodes are available: 1 Insufficient cpu, 2 node(s) had untolerated taint(s). " + notHelpful,
 	}, {
 		name: "a node with several reasons counts each",
 		err: framework.FitError{Pod: st.MakePod().Obj(), NumAllNodes: 2, Diagnosis: framework.Diagnosis{NodeToStatus: statuses(
 			[]string{"Insufficient cpu", "Insufficient memory"}, one("Insufficient memory"))}},
-		want: "0/2 nodes are available: 1 Insufficient cpu, 2 Insufficient memory. " +
-			"preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling.",
+		want: "0/2 nodes are available: 1 Insufficient cpu, 2 Insufficient memory.",
 	}, {
 		name: "counts sort as strings: 10 before 2",
 		err: func() framework.FitError {
@@ -43,19 +43,13 @@ func TestFitErrorMessage(t *testing.T) {
 			rs = append(rs, one("Insufficient cpu"), one("Insufficient cpu"))
 			return framework.FitError{Pod: st.MakePod().Obj(), NumAllNodes: 12, Diagnosis: framework.Diagnosis{NodeToStatus: statuses(rs...)}}
 		}(),
-		want: "0/12 nodes are available: 10 Too many pods, 2 Insufficient cpu. " +
-			"preemption: 0/12 nodes are available: 12 Preemption is not helpful for scheduling.",
+		want: "0/12 nodes are available: 10 Too many pods, 2 Insufficient cpu.",
 	}, {
 		name: "a PreFilter rejection stands for all nodes",
-		err: framework.FitError{Pod: st.MakePod().Obj(), NumAllNodes: 4, Diagnosis: framework.Diagnosis{
-			PreFilterMsg: "pod has unbound immediate PersistentVolumeClaims"}},
-		want: "0/4 nodes are available: pod has unbound immediate PersistentVolumeClaims. " +
-			"preemption: 0/4 nodes are available: 4 Preemption is not helpful for scheduling.",
-	}, {
-		name: "preemptionPolicy Never",
-		err: framework.FitError{Pod: st.MakePod().PreemptNever().Obj(), NumAllNodes: 1, Diagnosis: framework.Diagnosis{
-			NodeToStatus: statuses(one("node(s) were unschedulable"))}},
-		want: "0/1 nodes are available: 1 node(s) were unschedulable. preemption: not eligible due to preemptionPolicy=Never.",
+		err: framework.FitError{Pod: st.MakePod().Obj(), NumAllNodes: 3, Diagnosis: framework.Diagnosis{
+			PreFilterStatus: framework.NewStatus(framework.UnschedulableAndUnresolvable, "pod has unbound immediate PersistentVolumeClaims"),
+			PreemptionMsg:   notHelpful}},
+		want: "0/3 nodes are available: pod has unbound immediate PersistentVolumeClaims. " + notHelpful,
 	}} {
 		if got := c.err.Error(); got != c.want {
 			t.Errorf("%s:\n got %s\nwant %s", c.name, got, c.want)
