@@ -21,7 +21,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -45,9 +44,10 @@ func Executable() (int64, error) {
 		if !ok {
 			continue
 		}
-		mem := unsafe.Slice((*byte)(unsafe.Pointer(start)), end-start)
-		if err := unix.Madvise(mem, unix.MADV_PAGEOUT); err != nil {
-			return total, fmt.Errorf("pageout: madvise: %w", err)
+		// The range is a mapping, not Go memory: pass it to the kernel as
+		// numbers rather than as a slice.
+		if _, _, errno := unix.Syscall(unix.SYS_MADVISE, start, end-start, unix.MADV_PAGEOUT); errno != 0 {
+			return total, fmt.Errorf("pageout: madvise: %w", errno)
 		}
 		total += int64(end - start)
 	}
