@@ -76,6 +76,7 @@ type cluster struct {
 	cmd        *exec.Cmd
 	dataDir    string
 	kubeconfig string
+	url        string // the API server's
 	node       string
 	out        *lockedBuffer // the child's stdout and stderr
 	exited     chan struct{}
@@ -147,6 +148,8 @@ func startCluster(t *testing.T) *cluster {
 		case got := <-want:
 			if want == joined {
 				c.node = got
+			} else {
+				c.url = got
 			}
 		case <-c.exited:
 			t.Fatalf("skiff up exited before it was up:\n%s", c.out)

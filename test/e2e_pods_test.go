@@ -1,6 +1,8 @@
 package test
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -88,6 +90,22 @@ func e2eExec(t *testing.T, c *cluster) {
 	}
 	if out, code := s.code("ping over stdin\n", "exec", "-i", "shell", "--", "cat"); code != 0 || out != "ping over stdin\n" {
 		t.Errorf("kubectl exec -i shell -- cat: exit code %d, output %q", code, out)
+	}
+
+	// kubectl cp is tar over exec, both ways.
+	dir := t.TempDir()
+	src, back := filepath.Join(dir, "in.txt"), filepath.Join(dir, "back.txt")
+	if err := os.WriteFile(src, []byte("copied both ways\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	inPod := filepath.Join(dir, "in-pod.txt")
+	s.run("cp", src, "shell:"+inPod)
+	if out := s.run("exec", "shell", "--", "cat", inPod); out != "copied both ways\n" {
+		t.Errorf("after kubectl cp into the pod, the file holds %q", out)
+	}
+	s.run("cp", "shell:"+inPod, back)
+	if got, err := os.ReadFile(back); err != nil || string(got) != "copied both ways\n" {
+		t.Errorf("kubectl cp out of the pod: %q, %v", got, err)
 	}
 }
 
