@@ -1,7 +1,6 @@
 package test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -51,18 +50,18 @@ type agentRig struct {
 	rtDir   string
 	rt      *process.Runtime
 	agent   *agent.Agent
-	logs    *agentLog
+	logs    *lockedBuffer
 	stop    func()
 }
 
 // startAgentRig starts a control plane and an agent with short timings.
 func startAgentRig(t *testing.T) *agentRig {
 	t.Helper()
-	n := &agentRig{env: testenv.Start(t), dataDir: t.TempDir(), rtDir: t.TempDir(), logs: &agentLog{}}
+	n := &agentRig{env: testenv.Start(t), dataDir: t.TempDir(), rtDir: t.TempDir(), logs: &lockedBuffer{}}
 	n.cs = clientset(t, n.env)
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("agent log (tail):\n%s", n.logs.tail(120))
+			t.Logf("agent log (tail):\n%s", tail(n.logs.String(), 120))
 		}
 	})
 	n.startAgent(t)
@@ -566,28 +565,6 @@ func TestAgentRestart(t *testing.T) {
 	if err != nil || len(cs) != 1 {
 		t.Errorf("the runtime has %d containers for the pod (%v), want 1", len(cs), err)
 	}
-}
-
-// agentLog collects the agent's logs for a failing test.
-type agentLog struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *agentLog) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *agentLog) tail(lines int) string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	all := strings.Split(b.buf.String(), "\n")
-	if len(all) > lines {
-		all = all[len(all)-lines:]
-	}
-	return strings.Join(all, "\n")
 }
 
 // TestAgentHollowNodes runs several agents in one process, each on its own

@@ -82,23 +82,6 @@ type cluster struct {
 	exited     chan struct{}
 }
 
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 var (
 	upLine     = regexp.MustCompile(`^skiff is up: API at (https://\S+)`)
 	joinedLine = regexp.MustCompile(`^node (\S+) joined, runtime: process`)
@@ -106,9 +89,13 @@ var (
 
 // startCluster runs `skiff up` on free ports in a fresh data directory,
 // waits until it says the API is up and the node has joined, and stops it
-// when the test ends. It skips the test when kubectl is missing.
+// when the test ends. It skips the test under -short and when kubectl is
+// missing.
 func startCluster(t *testing.T) *cluster {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("builds skiff and runs a cluster")
+	}
 	if _, err := exec.LookPath("kubectl"); err != nil {
 		t.Skip("kubectl is not on PATH: the end-to-end tests drive the real kubectl (CI installs it)")
 	}
@@ -221,12 +208,4 @@ func killLeftovers(dataDir string) []string {
 		_ = syscall.Kill(pid, syscall.SIGKILL)
 	}
 	return left
-}
-
-func tail(s string, lines int) string {
-	all := strings.Split(s, "\n")
-	if len(all) > lines {
-		all = all[len(all)-lines:]
-	}
-	return strings.Join(all, "\n")
 }

@@ -14,9 +14,6 @@ import (
 // refused with a message that says where the right one is, and `skiff sim`
 // adds hollow nodes that run pods.
 func TestE2ENodesJoin(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds skiff and runs a cluster")
-	}
 	c := startCluster(t)
 	bin := skiffBinary(t)
 	token, err := os.ReadFile(filepath.Join(c.dataDir, "token"))

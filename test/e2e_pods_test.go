@@ -14,9 +14,6 @@ import (
 // namespace, and run side by side; the one that taints the node runs last,
 // alone.
 func TestE2E(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds skiff and runs a cluster")
-	}
 	c := startCluster(t)
 	scenarios := []struct {
 		name string

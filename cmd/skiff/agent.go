@@ -67,16 +67,9 @@ func (f *agentFlags) run(ctx context.Context) error {
 	if f.server == "" {
 		return errors.New("agent: --server is required: the URL of the API server to join")
 	}
-	token := f.token
-	if f.tokenFile != "" {
-		data, err := os.ReadFile(f.tokenFile)
-		if err != nil {
-			return fmt.Errorf("agent: %w", err)
-		}
-		token = string(data)
-	}
-	if strings.TrimSpace(token) == "" {
-		return errors.New("agent: a join token is required (--token, --token-file or $SKIFF_TOKEN); the server keeps it in DATA_DIR/token")
+	token, err := readToken(f.token, f.tokenFile)
+	if err != nil {
+		return fmt.Errorf("agent: %w", err)
 	}
 	ctx, stop, err := setupProcess(ctx, f.logLevel)
 	if err != nil {
@@ -89,6 +82,22 @@ func (f *agentFlags) run(ctx context.Context) error {
 	}
 	releaseStartupPages()
 	return n.Wait()
+}
+
+// readToken is the join token from tokenFile if given, else token (the
+// --token flag or $SKIFF_TOKEN).
+func readToken(token, tokenFile string) (string, error) {
+	if tokenFile != "" {
+		data, err := os.ReadFile(tokenFile)
+		if err != nil {
+			return "", err
+		}
+		token = string(data)
+	}
+	if token = strings.TrimSpace(token); token == "" {
+		return "", errors.New("a join token is required (--token, --token-file or $SKIFF_TOKEN); the server keeps it in DATA_DIR/token")
+	}
+	return token, nil
 }
 
 // start starts the node and says which runtime it uses.

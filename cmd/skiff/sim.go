@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 
 	"github.com/spf13/cobra"
@@ -121,16 +120,13 @@ func (f *simFlags) capacity() (corev1.ResourceList, error) {
 }
 
 func (f *simFlags) readToken() (string, error) {
-	path := f.tokenFile
-	if f.token != "" {
-		return f.token, nil
+	file := f.tokenFile
+	if file == "" && f.token == "" {
+		file = filepath.Join(f.dataDir, "token")
 	}
-	if path == "" {
-		path = filepath.Join(f.dataDir, "token")
-	}
-	data, err := os.ReadFile(path)
+	token, err := readToken(f.token, file)
 	if err != nil {
-		return "", fmt.Errorf("sim: no join token: %w (give --token or --token-file)", err)
+		return "", fmt.Errorf("sim: %w", err)
 	}
-	return strings.TrimSpace(string(data)), nil
+	return token, nil
 }

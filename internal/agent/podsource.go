@@ -51,9 +51,7 @@ func (s *podSource) changed(obj any, added bool) {
 		return
 	}
 	if isMirror(pod) {
-		if s.a.static != nil {
-			s.a.static.kick()
-		}
+		s.a.static.kick()
 		// A new mirror pod needs its static pod's status.
 		if w := s.a.worker(types.UID(pod.Annotations[annotationConfigMirror])); w != nil && (added || pod.Status.StartTime == nil) {
 			w.poke()
@@ -72,9 +70,7 @@ func (s *podSource) deleted(obj any) {
 		return
 	}
 	if isMirror(pod) {
-		if s.a.static != nil {
-			s.a.static.kick()
-		}
+		s.a.static.kick()
 		return
 	}
 	if w := s.a.worker(pod.UID); w != nil {

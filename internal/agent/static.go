@@ -57,8 +57,12 @@ func (s *staticSource) has(uid types.UID) bool {
 	return ok
 }
 
-// kick asks for a poll soon (a mirror pod changed).
+// kick asks for a poll soon (a mirror pod changed). Without static pods
+// (a nil source) it does nothing.
 func (s *staticSource) kick() {
+	if s == nil {
+		return
+	}
 	select {
 	case s.kickCh <- struct{}{}:
 	default:

@@ -11,9 +11,10 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"skiff.dev/internal/agent/logs"
 )
 
 // servePodLog streams a container's log from the agent running the pod
@@ -113,45 +114,11 @@ func copyFlushing(w http.ResponseWriter, r io.Reader) {
 
 // podLogOptions reads the query of a pods/log request.
 func podLogOptions(q url.Values) (*corev1.PodLogOptions, error) {
-	o := &corev1.PodLogOptions{Container: q.Get("container")}
-	var err error
-	flag := func(name string) bool {
-		v := q.Get(name)
-		if v == "" || err != nil {
-			return false
-		}
-		b, perr := strconv.ParseBool(v)
-		if perr != nil {
-			err = badRequest("invalid value %q for %s: %v", v, name, perr)
-		}
-		return b
+	o, err := logs.ParseQuery(q)
+	if err != nil {
+		return nil, apierrors.NewBadRequest(err.Error())
 	}
-	number := func(name string) *int64 {
-		v := q.Get(name)
-		if v == "" || err != nil {
-			return nil
-		}
-		n, perr := strconv.ParseInt(v, 10, 64)
-		if perr != nil {
-			err = badRequest("invalid value %q for %s: %v", v, name, perr)
-			return nil
-		}
-		return &n
-	}
-	o.Follow, o.Previous, o.Timestamps = flag("follow"), flag("previous"), flag("timestamps")
-	o.InsecureSkipTLSVerifyBackend = flag("insecureSkipTLSVerifyBackend")
-	o.SinceSeconds, o.TailLines, o.LimitBytes = number("sinceSeconds"), number("tailLines"), number("limitBytes")
-	if v := q.Get("sinceTime"); v != "" && err == nil {
-		t, perr := time.Parse(time.RFC3339, v)
-		if perr != nil {
-			return nil, badRequest("invalid value %q for sinceTime: %v", v, perr)
-		}
-		o.SinceTime = &metav1.Time{Time: t}
-	}
-	if v := q.Get("stream"); v != "" {
-		o.Stream = &v
-	}
-	return o, err
+	return o, nil
 }
 
 // validatePodLogOptions checks the options as upstream does.

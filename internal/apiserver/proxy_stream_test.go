@@ -1,24 +1,17 @@
 package apiserver
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"io"
-	"net"
-	"net/http"
-	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/httpstream"
 	clientscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/portforward"
 	"k8s.io/client-go/tools/remotecommand"
-	"k8s.io/client-go/transport/spdy"
 	"k8s.io/client-go/util/exec"
 
 	"skiff.dev/internal/agent/server/servertest"
@@ -132,83 +125,13 @@ func TestPodExecAuthorization(t *testing.T) {
 func TestPodPortForward(t *testing.T) {
 	c := startCluster(t, nil)
 	c.addPod(t, "web", "node1", nil, []string{"app"}, map[string]servertest.Container{"app": {ID: "web-1"}})
-	port := upperServer(t)
+	port := servertest.UpperServer(t)
 	u := kubernetesClient(t, c.admin).Post().Resource("pods").Namespace("default").Name("web").SubResource("portforward").URL()
-	rt, upgrader, err := spdy.RoundTripperFor(c.admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	spdyDialer := spdy.NewDialer(upgrader, &http.Client{Transport: rt}, "POST", u)
-	tunnel, err := portforward.NewSPDYOverWebsocketDialer(u, c.admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dialers := map[string]httpstream.Dialer{
-		"spdy": spdyDialer, "websocket tunnel": tunnel,
-		"fallback": portforward.NewFallbackDialer(tunnel, spdyDialer, func(err error) bool {
-			return httpstream.IsUpgradeFailure(err) || httpstream.IsHTTPSProxyError(err)
-		}),
-	}
-	for name, d := range dialers {
-		t.Run(name, func(t *testing.T) {
-			stop, ready := make(chan struct{}), make(chan struct{})
-			pf, err := portforward.New(d, []string{"0:" + strconv.Itoa(port)}, stop, ready, io.Discard, io.Discard)
-			if err != nil {
-				t.Fatal(err)
-			}
-			done := make(chan error, 1)
-			go func() { done <- pf.ForwardPorts() }()
-			defer func() { close(stop); <-done }()
-			select {
-			case <-ready:
-			case err := <-done:
-				t.Fatal(err)
-			case <-time.After(10 * time.Second):
-				t.Fatal("port-forward did not get ready")
-			}
-			ports, _ := pf.GetPorts()
-			conn, err := net.Dial("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(int(ports[0].Local))))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer conn.Close()
-			_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
-			_, _ = io.WriteString(conn, "hello\n")
-			if got, err := bufio.NewReader(conn).ReadString('\n'); err != nil || got != "HELLO\n" {
-				t.Fatalf("got %q, %v", got, err)
-			}
+	for _, d := range servertest.Dialers(t, c.admin, u) {
+		t.Run(d.Name, func(t *testing.T) {
+			servertest.ExpectUpper(t, servertest.Forward(t, d, port), "hello")
 		})
 	}
-}
-
-// upperServer answers each line upper-cased.
-func upperServer(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer conn.Close()
-				r := bufio.NewReader(conn)
-				for {
-					line, err := r.ReadString('\n')
-					if err != nil {
-						return
-					}
-					_, _ = io.WriteString(conn, strings.ToUpper(line))
-				}
-			}()
-		}
-	}()
-	return ln.Addr().(*net.TCPAddr).Port
 }
 
 func TestNodeProxy(t *testing.T) {

@@ -235,7 +235,7 @@ func (r *resolver) getConfigMap(name string, optional bool) (*corev1.ConfigMap, 
 	}
 	cm, err := r.configMap(name)
 	if err != nil {
-		return nil, lookupError(err, "configmap", r.pod.Namespace, name, optional)
+		return nil, LookupError(err, "configmap", r.pod.Namespace, name, optional)
 	}
 	r.configMaps[name] = cm
 	return cm, nil
@@ -248,15 +248,18 @@ func (r *resolver) getSecret(name string, optional bool) (*corev1.Secret, error)
 	}
 	s, err := r.secret(name)
 	if err != nil {
-		return nil, lookupError(err, "secret", r.pod.Namespace, name, optional)
+		return nil, LookupError(err, "secret", r.pod.Namespace, name, optional)
 	}
 	r.secrets[name] = s
 	return s, nil
 }
 
-// lookupError turns a Source error into the kubelet's: nil for a missing
-// optional object, `configmap "x" not found` for a missing one.
-func lookupError(err error, kind, namespace, name string, optional bool) error {
+// LookupError turns the error of getting a ConfigMap or Secret (kind
+// "configmap" or "secret") into the kubelet's: nil for a missing optional
+// object, `configmap "x" not found` for a missing one, `couldn't get …`
+// for any other failure. The agent's configMap and secret volumes use it
+// too.
+func LookupError(err error, kind, namespace, name string, optional bool) error {
 	if !apierrors.IsNotFound(err) {
 		return fmt.Errorf("couldn't get %s %s/%s: %w", kind, namespace, name, err)
 	}

@@ -6,11 +6,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 
 	"skiff.dev/internal/agent/logs"
@@ -51,47 +49,13 @@ func (s *server) running(ctx context.Context, id string) bool {
 // logOptions reads the query of a log request, kubelet style: "tail" is an
 // older name of tailLines, and "all" means no tail.
 func logOptions(q url.Values) (*corev1.PodLogOptions, error) {
-	o := &corev1.PodLogOptions{}
-	var err error
-	flag := func(name string) bool {
-		v := q.Get(name)
-		if v == "" || err != nil {
-			return false
-		}
-		b, perr := strconv.ParseBool(v)
-		if perr != nil {
-			err = fmt.Errorf("invalid %s %q", name, v)
-		}
-		return b
+	if tail := q.Get("tail"); q.Get("tailLines") == "" && tail != "" && tail != "all" {
+		q.Set("tailLines", tail)
 	}
-	number := func(name, v string) *int64 {
-		if v == "" || err != nil {
-			return nil
-		}
-		n, perr := strconv.ParseInt(v, 10, 64)
-		if perr != nil {
-			err = fmt.Errorf("invalid %s %q", name, v)
-			return nil
-		}
-		return &n
-	}
-	o.Follow, o.Previous, o.Timestamps = flag("follow"), flag("previous"), flag("timestamps")
-	tail := q.Get("tailLines")
-	if tail == "" && q.Get("tail") != "all" {
-		tail = q.Get("tail")
-	}
-	o.TailLines = number("tailLines", tail)
-	o.SinceSeconds = number("sinceSeconds", q.Get("sinceSeconds"))
-	o.LimitBytes = number("limitBytes", q.Get("limitBytes"))
-	if v := q.Get("sinceTime"); v != "" && err == nil {
-		t, perr := time.Parse(time.RFC3339, v)
-		if perr != nil {
-			return nil, fmt.Errorf("invalid sinceTime %q", v)
-		}
-		o.SinceTime = &metav1.Time{Time: t}
-	}
-	if v := q.Get("stream"); v != "" {
-		o.Stream = &v
+	o, err := logs.ParseQuery(q)
+	if bad, ok := errors.AsType[*logs.QueryError](err); ok {
+		// The agent's own, shorter wording.
+		return nil, fmt.Errorf("invalid %s %q", bad.Param, bad.Value)
 	}
 	if err != nil {
 		return nil, err

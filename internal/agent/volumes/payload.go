@@ -7,8 +7,6 @@ import (
 	"os"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"skiff.dev/internal/agent/envvars"
 )
@@ -78,7 +76,7 @@ func (m *Manager) addConfigMap(ctx context.Context, pod *corev1.Pod, files map[s
 	}
 	cm, err := m.o.Source.ConfigMap(ctx, pod.Namespace, name)
 	if err != nil {
-		if err := lookupError(err, "configmap", pod.Namespace, name, optional); err != nil {
+		if err := envvars.LookupError(err, "configmap", pod.Namespace, name, optional); err != nil {
 			return err
 		}
 		cm = &corev1.ConfigMap{}
@@ -99,7 +97,7 @@ func (m *Manager) addSecret(ctx context.Context, pod *corev1.Pod, files map[stri
 	}
 	s, err := m.o.Source.Secret(ctx, pod.Namespace, name)
 	if err != nil {
-		if err := lookupError(err, "secret", pod.Namespace, name, optional); err != nil {
+		if err := envvars.LookupError(err, "secret", pod.Namespace, name, optional); err != nil {
 			return err
 		}
 		s = &corev1.Secret{}
@@ -146,18 +144,6 @@ func (m *Manager) addDownwardAPI(pod *corev1.Pod, files map[string]file, items [
 		files[it.Path] = file{data: []byte(value), mode: modeOr(it.Mode, mode)}
 	}
 	return nil
-}
-
-// lookupError turns a Source error into the kubelet's: nil for a missing
-// optional object, `configmap "x" not found` for a missing one.
-func lookupError(err error, kind, namespace, name string, optional bool) error {
-	if !apierrors.IsNotFound(err) {
-		return fmt.Errorf("couldn't get %s %s/%s: %w", kind, namespace, name, err)
-	}
-	if optional {
-		return nil
-	}
-	return apierrors.NewNotFound(schema.GroupResource{Resource: kind}, name)
 }
 
 func modeOr(m *int32, def os.FileMode) os.FileMode {

@@ -1,6 +1,7 @@
 package schedtest
 
 import (
+	"slices"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -49,4 +50,47 @@ func Score(t testing.TB, p framework.Plugin, pod *corev1.Pod, nodes ...*corev1.N
 		t.Fatal(s)
 	}
 	return totals
+}
+
+// FilterCase is a row of a plugin's Filter table: Pod on Node, which
+// already runs OnNode, ends with Code and Reason (zero: success).
+type FilterCase struct {
+	Name   string
+	Pod    *corev1.Pod
+	Node   *corev1.Node
+	OnNode []*corev1.Pod
+	Code   framework.Code
+	Reason string
+}
+
+// RunFilterCases runs every case through Filter with p and reports those
+// that end otherwise.
+func RunFilterCases(t *testing.T, p framework.Plugin, cases []FilterCase) {
+	t.Helper()
+	for _, c := range cases {
+		s := Filter(t, p, c.Pod, c.Node, c.OnNode...)
+		if s.Code() != c.Code || s.Message() != c.Reason {
+			t.Errorf("%s: %v %q, want %v %q", c.Name, s.Code(), s.Message(), c.Code, c.Reason)
+		}
+	}
+}
+
+// ScoreCase is a row of a plugin's Score table: Pod over Nodes gets the
+// final scores Want.
+type ScoreCase struct {
+	Name  string
+	Pod   *corev1.Pod
+	Nodes []*corev1.Node
+	Want  []int64
+}
+
+// RunScoreCases runs every case through Score with p and reports those
+// that score otherwise.
+func RunScoreCases(t *testing.T, p framework.Plugin, cases []ScoreCase) {
+	t.Helper()
+	for _, c := range cases {
+		if got := Score(t, p, c.Pod, c.Nodes...); !slices.Equal(got, c.Want) {
+			t.Errorf("%s: %v, want %v", c.Name, got, c.Want)
+		}
+	}
 }

@@ -12,25 +12,13 @@ import (
 func TestFilter(t *testing.T) {
 	node := func() *st.NodeWrapper { return st.MakeNode().Name("n1").Capacity("cpu", "4", "pods", "10") }
 	pod := func() *st.PodWrapper { return st.MakePod().Name("p") }
-	for _, c := range []struct {
-		name   string
-		pod    *corev1.Pod
-		node   *corev1.Node
-		onNode []*corev1.Pod
-		code   framework.Code
-		reason string
-	}{
-		{"schedulable", pod().Obj(), node().Obj(), nil, framework.Success, ""},
-		{"cordoned", pod().Obj(), node().Unschedulable().Obj(), nil,
-			framework.UnschedulableAndUnresolvable, ErrReasonUnschedulable},
-		{"cordoned, tolerated",
-			pod().Toleration(corev1.TaintNodeUnschedulable, "", corev1.TaintEffectNoSchedule).Obj(), node().Unschedulable().Obj(), nil, framework.Success, ""},
-		{"tolerating everything",
-			pod().Toleration("", "", "").Obj(), node().Unschedulable().Obj(), nil, framework.Success, ""},
-	} {
-		s := st.Filter(t, New(), c.pod, c.node, c.onNode...)
-		if s.Code() != c.code || s.Message() != c.reason {
-			t.Errorf("%s: %v %q, want %v %q", c.name, s.Code(), s.Message(), c.code, c.reason)
-		}
-	}
+	st.RunFilterCases(t, New(), []st.FilterCase{
+		{Name: "schedulable", Pod: pod().Obj(), Node: node().Obj()},
+		{Name: "cordoned", Pod: pod().Obj(), Node: node().Unschedulable().Obj(),
+			Code: framework.UnschedulableAndUnresolvable, Reason: ErrReasonUnschedulable},
+		{Name: "cordoned, tolerated",
+			Pod: pod().Toleration(corev1.TaintNodeUnschedulable, "", corev1.TaintEffectNoSchedule).Obj(), Node: node().Unschedulable().Obj()},
+		{Name: "tolerating everything",
+			Pod: pod().Toleration("", "", "").Obj(), Node: node().Unschedulable().Obj()},
+	})
 }

@@ -12,62 +12,40 @@ import (
 func TestFilter(t *testing.T) {
 	node := func() *st.NodeWrapper { return st.MakeNode().Name("n1").Capacity("cpu", "4", "pods", "10") }
 	pod := func() *st.PodWrapper { return st.MakePod().Name("p") }
-	for _, c := range []struct {
-		name   string
-		pod    *corev1.Pod
-		node   *corev1.Node
-		onNode []*corev1.Pod
-		code   framework.Code
-		reason string
-	}{
-		{"untainted", pod().Obj(), node().Obj(), nil, framework.Success, ""},
-		{"NoSchedule", pod().Obj(),
-			node().Taint("dedicated", "infra", corev1.TaintEffectNoSchedule).Obj(), nil, framework.UnschedulableAndUnresolvable, ErrReasonNotMatch},
-		{"NoExecute", pod().Obj(),
-			node().Taint("node.kubernetes.io/not-ready", "", corev1.TaintEffectNoExecute).Obj(), nil, framework.UnschedulableAndUnresolvable, ErrReasonNotMatch},
-		{"PreferNoSchedule does not filter", pod().Obj(),
-			node().Taint("soft", "", corev1.TaintEffectPreferNoSchedule).Obj(), nil, framework.Success, ""},
-		{"tolerated by value", pod().Toleration("dedicated", "infra", corev1.TaintEffectNoSchedule).Obj(),
-			node().Taint("dedicated", "infra", corev1.TaintEffectNoSchedule).Obj(), nil, framework.Success, ""},
-		{"another value", pod().Toleration("dedicated", "db", corev1.TaintEffectNoSchedule).Obj(),
-			node().Taint("dedicated", "infra", corev1.TaintEffectNoSchedule).Obj(), nil, framework.UnschedulableAndUnresolvable, ErrReasonNotMatch},
-		{"Exists with any effect", pod().Toleration("dedicated", "", "").Obj(),
-			node().Taint("dedicated", "infra", corev1.TaintEffectNoExecute).Obj(), nil, framework.Success, ""},
-	} {
-		s := st.Filter(t, New(), c.pod, c.node, c.onNode...)
-		if s.Code() != c.code || s.Message() != c.reason {
-			t.Errorf("%s: %v %q, want %v %q", c.name, s.Code(), s.Message(), c.code, c.reason)
-		}
-	}
+	st.RunFilterCases(t, New(), []st.FilterCase{
+		{Name: "untainted", Pod: pod().Obj(), Node: node().Obj()},
+		{Name: "NoSchedule", Pod: pod().Obj(),
+			Node: node().Taint("dedicated", "infra", corev1.TaintEffectNoSchedule).Obj(),
+			Code: framework.UnschedulableAndUnresolvable, Reason: ErrReasonNotMatch},
+		{Name: "NoExecute", Pod: pod().Obj(),
+			Node: node().Taint("node.kubernetes.io/not-ready", "", corev1.TaintEffectNoExecute).Obj(),
+			Code: framework.UnschedulableAndUnresolvable, Reason: ErrReasonNotMatch},
+		{Name: "PreferNoSchedule does not filter", Pod: pod().Obj(),
+			Node: node().Taint("soft", "", corev1.TaintEffectPreferNoSchedule).Obj()},
+		{Name: "tolerated by value", Pod: pod().Toleration("dedicated", "infra", corev1.TaintEffectNoSchedule).Obj(),
+			Node: node().Taint("dedicated", "infra", corev1.TaintEffectNoSchedule).Obj()},
+		{Name: "another value", Pod: pod().Toleration("dedicated", "db", corev1.TaintEffectNoSchedule).Obj(),
+			Node: node().Taint("dedicated", "infra", corev1.TaintEffectNoSchedule).Obj(),
+			Code: framework.UnschedulableAndUnresolvable, Reason: ErrReasonNotMatch},
+		{Name: "Exists with any effect", Pod: pod().Toleration("dedicated", "", "").Obj(),
+			Node: node().Taint("dedicated", "infra", corev1.TaintEffectNoExecute).Obj()},
+	})
 }
 
 func TestScore(t *testing.T) {
 	n := func(name string) *st.NodeWrapper { return st.MakeNode().Name(name) }
-	for _, c := range []struct {
-		name  string
-		pod   *corev1.Pod
-		nodes []*corev1.Node
-		want  []int64
-	}{
-		{"fewer untolerated PreferNoSchedule taints score higher", st.MakePod().Obj(),
-			[]*corev1.Node{
+	st.RunScoreCases(t, New(), []st.ScoreCase{
+		{Name: "fewer untolerated PreferNoSchedule taints score higher", Pod: st.MakePod().Obj(),
+			Nodes: []*corev1.Node{
 				n("a").Obj(),
 				n("b").Taint("x", "", corev1.TaintEffectPreferNoSchedule).Obj(),
 				n("c").Taint("x", "", corev1.TaintEffectPreferNoSchedule).Taint("y", "", corev1.TaintEffectPreferNoSchedule).Obj(),
-			}, []int64{100, 50, 0}},
-		{"tolerated taints do not count",
-			st.MakePod().Toleration("x", "", corev1.TaintEffectPreferNoSchedule).Obj(),
-			[]*corev1.Node{n("a").Taint("x", "", corev1.TaintEffectPreferNoSchedule).Obj(), n("b").Taint("y", "", corev1.TaintEffectPreferNoSchedule).Obj()},
-			[]int64{100, 0}},
-		{"no soft taints anywhere", st.MakePod().Obj(),
-			[]*corev1.Node{n("a").Obj(), n("b").Taint("x", "", corev1.TaintEffectNoSchedule).Obj()}, []int64{0, 0}},
-	} {
-		got := st.Score(t, New(), c.pod, c.nodes...)
-		for i := range got {
-			if got[i] != c.want[i] {
-				t.Errorf("%s: %v, want %v", c.name, got, c.want)
-				break
-			}
-		}
-	}
+			}, Want: []int64{100, 50, 0}},
+		{Name: "tolerated taints do not count",
+			Pod:   st.MakePod().Toleration("x", "", corev1.TaintEffectPreferNoSchedule).Obj(),
+			Nodes: []*corev1.Node{n("a").Taint("x", "", corev1.TaintEffectPreferNoSchedule).Obj(), n("b").Taint("y", "", corev1.TaintEffectPreferNoSchedule).Obj()},
+			Want:  []int64{100, 0}},
+		{Name: "no soft taints anywhere", Pod: st.MakePod().Obj(),
+			Nodes: []*corev1.Node{n("a").Obj(), n("b").Taint("x", "", corev1.TaintEffectNoSchedule).Obj()}, Want: []int64{0, 0}},
+	})
 }
