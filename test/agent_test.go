@@ -27,15 +27,12 @@ import (
 	"skiff.dev/testenv"
 )
 
-// The process runtime runs its supervisor and init steps by re-executing
-// the binary it is in: here the test binary, which must dispatch those helper
-// modes before running tests.
+// The process runtime runs its supervisor by re-executing the binary it is
+// in: here the test binary, which must dispatch that helper mode before
+// running tests.
 func TestMain(m *testing.M) {
-	switch process.HelperMode() {
-	case process.ModeSupervisor:
+	if process.HelperMode() == process.ModeSupervisor {
 		process.SupervisorMain()
-	case process.ModeInit:
-		process.InitMain()
 	}
 	os.Exit(m.Run())
 }

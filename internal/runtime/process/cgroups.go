@@ -4,12 +4,16 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Cgroups: the process runtime uses the cgroup v1 controllers mounted at
@@ -54,7 +58,12 @@ func cgroupParents(parent string) (map[string]string, error) {
 
 // ownCgroups reads /proc/self/cgroup: controller → path in its hierarchy.
 func ownCgroups() (map[string]string, error) {
-	f, err := os.Open("/proc/self/cgroup")
+	return readCgroups("/proc/self/cgroup")
+}
+
+// readCgroups reads a /proc cgroup file: controller → path in its hierarchy.
+func readCgroups(file string) (map[string]string, error) {
+	f, err := os.Open(file)
 	if err != nil {
 		return nil, fmt.Errorf("process: read own cgroups: %w", err)
 	}
@@ -136,29 +145,75 @@ func (w cgroupWrite) apply() error {
 	return nil
 }
 
-// joinCgroups moves pid (with all its threads) into dirs.
-func joinCgroups(dirs []string, pid int) error {
-	for _, dir := range dirs {
-		if err := os.WriteFile(filepath.Join(dir, "cgroup.procs"), []byte(strconv.Itoa(pid)), 0); err != nil {
-			return fmt.Errorf("process: join cgroup %s: %w", dir, err)
+// joinCgroups moves the calling thread, which must be locked to its
+// goroutine, into dirs (controller → directory); cgroup v1 moves a thread
+// alone when its id is written to a controller's tasks file. leave moves
+// the thread back where it was. The memory cgroup is joined last and left
+// first (see spawn.go).
+func joinCgroups(dirs map[string]string) (leave func(), err error) {
+	if len(dirs) == 0 {
+		return func() {}, nil
+	}
+	own, err := readCgroups("/proc/thread-self/cgroup")
+	if err != nil {
+		return nil, err
+	}
+	order := slices.Sorted(maps.Keys(dirs))
+	if i := slices.Index(order, "memory"); i >= 0 {
+		order = append(slices.Delete(order, i, i+1), "memory")
+	}
+	back := make([]string, len(order))
+	for i, c := range order {
+		if _, ok := own[c]; !ok {
+			return nil, fmt.Errorf("process: join cgroup %s: this thread is in no %s cgroup", dirs[c], c)
+		}
+		back[i] = filepath.Join(cgroupRoot, c, own[c], "tasks")
+	}
+	tid := []byte(strconv.Itoa(unix.Gettid()))
+	joined := 0
+	leave = func() {
+		for i := joined - 1; i >= 0; i-- {
+			os.WriteFile(back[i], tid, 0)
 		}
 	}
-	return nil
+	for _, c := range order {
+		if err := os.WriteFile(filepath.Join(dirs[c], "tasks"), tid, 0); err != nil {
+			leave()
+			return nil, fmt.Errorf("process: join cgroup %s: %w", dirs[c], err)
+		}
+		joined++
+	}
+	return leave, nil
 }
 
-// cgroupPids lists the processes in dir.
+// cgroupPids lists the processes in dir: those whose main thread is in it.
+// cgroup.procs also names a process only one thread of which is in dir:
+// the runtime or the supervisor for an instant, while a thread of theirs
+// starts a command there (spawn.go), and never with its main thread.
 func cgroupPids(dir string) []int {
-	data, err := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
-	if err != nil {
-		return nil
-	}
+	tasks := readIDs(filepath.Join(dir, "tasks"))
 	var pids []int
-	for _, f := range strings.Fields(string(data)) {
-		if pid, err := strconv.Atoi(f); err == nil {
+	for _, pid := range readIDs(filepath.Join(dir, "cgroup.procs")) {
+		if slices.Contains(tasks, pid) {
 			pids = append(pids, pid)
 		}
 	}
 	return pids
+}
+
+// readIDs reads a cgroup file of process or thread ids.
+func readIDs(file string) []int {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil
+	}
+	var ids []int
+	for _, f := range strings.Fields(string(data)) {
+		if id, err := strconv.Atoi(f); err == nil {
+			ids = append(ids, id)
+		}
+	}
+	return ids
 }
 
 // killCgroup sends SIGKILL to every process in dir until it is empty or a
@@ -171,7 +226,9 @@ func killCgroup(dir string) {
 			return
 		}
 		for _, pid := range pids {
-			syscall.Kill(pid, syscall.SIGKILL)
+			if pid != os.Getpid() {
+				syscall.Kill(pid, syscall.SIGKILL)
+			}
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

@@ -18,13 +18,13 @@
 //
 // A container must have a command (ContainerConfig.Command and Args): the
 // image is recorded but never used. The binary that embeds the runtime must
-// dispatch its helper modes first thing in main (see HelperMode,
-// SupervisorMain, InitMain); cmd/skiff does so in reexec.go, and this
-// package's tests in TestMain.
+// dispatch its helper mode first thing in main (see HelperMode and
+// SupervisorMain); cmd/skiff does so in reexec.go, and this package's tests
+// in TestMain.
 //
 // # Processes
 //
-// Three kinds of process take part:
+// Two kinds of process take part, besides the containers' own:
 //
 //   - the Runtime, in the agent: it keeps the records, creates cgroups,
 //     checks what it is asked against what it can do, and runs the
@@ -32,11 +32,16 @@
 //   - one supervisor per state directory (the skiff binary re-executed in
 //     helper mode "supervisor", in a session of its own): the parent of
 //     every container process, like containerd is one daemon for all
-//     containers;
-//   - the init step (helper mode "init"), which joins the container's
-//     cgroups, sets up its volumes, user and working directory and then
-//     execs the command in place. The command leads a process group and a
-//     session of its own.
+//     containers.
+//
+// The supervisor starts a container's command itself, with no helper
+// process in between: a thread of its own, used once, enters the
+// container's mount namespace (binding its volumes) and cgroups, and forks
+// the command, which so runs within its limits and with its volumes from
+// its first instruction, as the container's user, in its working
+// directory, leading a session of its own (spawn.go). Starting a container
+// so costs a fork and an exec of the command, not the start-up of another
+// skiff process.
 //
 // The first StartContainer starts the supervisor if none runs, and a
 // Runtime that finds one running connects to it. The supervisor copies each
@@ -84,9 +89,10 @@
 // New starts the kubelet's streaming server (k8s.io/kubelet/pkg/cri/streaming)
 // on Options.StreamAddr, a loopback port by default; Exec, Attach and
 // PortForward return URLs on it, below StreamURL, for the agent to proxy
-// to. Exec runs the command, a child of the agent, through the init step
-// (the container's cgroups, environment, user, working directory and
-// mounts), with a pty when asked; Attach goes through the supervisor;
+// to. Exec runs the command, a child of the agent, as the supervisor starts
+// a container's (the container's cgroups, mount namespace, environment,
+// user and working directory), with a pty when asked; Attach goes through
+// the supervisor;
 // PortForward dials 127.0.0.1:<port>, since pods share the host's network.
 // Close stops the server and ends the Runtime's session with the
 // supervisor (which exits if nothing is left for it), and nothing else.

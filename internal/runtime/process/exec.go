@@ -6,10 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"os"
-	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -23,16 +20,11 @@ import (
 	utilexec "k8s.io/utils/exec"
 )
 
-// Commands run in a container (ExecSync, Exec) go through the init step, like
-// the container's own command: they join its cgroups, get its environment,
-// user and working directory, and, for a container with volumes, its view of
-// the filesystem. The init step gets that view by chroot to
-// /proc/<container pid>/root: that directory is the container's root as its
-// mount namespace sees it, so paths below it resolve through the
-// container's mounts. (setns into a mount namespace would need a
-// single-threaded process, which a Go program never is.) The command itself
-// stays in the host's mount namespace, so /proc/self/mountinfo shows the
-// host's mounts.
+// Commands run in a container (ExecSync, Exec) start like the container's
+// own command (spawn.go), from a thread of the runtime: in its cgroups,
+// with its environment, user and working directory and, for a container
+// with volumes, in its mount namespace, which the thread enters (the
+// namespace of the container's main process, found through /proc).
 
 // maxExecOutput bounds what ExecSync keeps of each stream.
 const maxExecOutput = 16 << 20
@@ -85,31 +77,39 @@ func (r *Runtime) run(ctx context.Context, c *container, cmd []string, wio execI
 	if state != runtimeapi.ContainerState_CONTAINER_RUNNING {
 		return 0, status.Errorf(codes.FailedPrecondition, "process: container %q is not running", c.rec.Name)
 	}
-	spec := initSpec{
-		Argv:        cmd,
-		Env:         c.rec.Env,
-		Dir:         c.rec.WorkingDir,
-		Cgroups:     slices.Sorted(maps.Values(c.rec.Cgroups)),
-		OOMScoreAdj: c.rec.OOMScoreAdj,
-		User:        c.rec.User,
+	spec := spawnSpec{
+		argv:        cmd,
+		env:         c.rec.Env,
+		dir:         c.rec.WorkingDir,
+		cgroups:     c.rec.Cgroups,
+		oomScoreAdj: c.rec.OOMScoreAdj,
+		user:        c.rec.User,
 	}
 	if len(c.rec.Mounts) > 0 {
 		if !alive(st.PID, st.PIDStart) {
 			return 0, status.Errorf(codes.FailedPrecondition, "process: container %q is not running", c.rec.Name)
 		}
-		spec.Root = "/proc/" + strconv.Itoa(st.PID) + "/root"
+		spec.mountsOf = &procRef{pid: st.PID, start: st.PIDStart}
 	}
 
-	wiring, copying, closeIO, err := wireExec(wio)
+	cio, copying, closeIO, err := wireExec(wio)
 	if err != nil {
 		return 0, err
 	}
-	proc, err := startInit(spec, wiring)
+	proc, err := spawn(spec, cio)
 	closeIO.childEnds()
-	var initErr *initError
-	if errors.As(err, &initErr) && wio.stderr != nil {
-		io.WriteString(wio.stderr, initErr.msg+"\n")
-	} else if err != nil {
+	var startErr *startError
+	switch {
+	case errors.As(err, &startErr):
+		// The command could not be run: say why, as a shell would.
+		if wio.stderr != nil {
+			io.WriteString(wio.stderr, startErr.Error()+"\n")
+		}
+		if proc == nil {
+			closeIO.all()
+			return startErr.code, nil
+		}
+	case err != nil:
 		closeIO.all()
 		return 0, err
 	}
@@ -136,7 +136,10 @@ func (r *Runtime) run(ctx context.Context, c *container, cmd []string, wio execI
 		copying.Wait()
 	}
 	closeIO.all()
-	if ps == nil {
+	switch {
+	case startErr != nil:
+		return startErr.code, nil
+	case ps == nil:
 		return 255, nil
 	}
 	return exitCode(ps.Sys().(syscall.WaitStatus)), nil
@@ -196,7 +199,7 @@ func (t *terminal) close() {
 
 // wireExec makes the command's stdio for wio and starts copying; copying
 // finishes when the output has been copied.
-func wireExec(wio execIO) (initIO, *sync.WaitGroup, execClosers, error) {
+func wireExec(wio execIO) (commandIO, *sync.WaitGroup, execClosers, error) {
 	var copying sync.WaitGroup
 	var cl execClosers
 	copyOut := func(w io.Writer, r *os.File) {
@@ -209,7 +212,7 @@ func wireExec(wio execIO) (initIO, *sync.WaitGroup, execClosers, error) {
 	if wio.tty {
 		master, slave, err := pty.Open()
 		if err != nil {
-			return initIO{}, nil, cl, fmt.Errorf("process: open terminal: %w", err)
+			return commandIO{}, nil, cl, fmt.Errorf("process: open terminal: %w", err)
 		}
 		term := &terminal{master: master}
 		cl.child = []*os.File{slave}
@@ -229,15 +232,15 @@ func wireExec(wio execIO) (initIO, *sync.WaitGroup, execClosers, error) {
 				}
 			}()
 		}
-		return initIO{stdin: slave, stdout: slave, stderr: slave, tty: true}, &copying, cl, nil
+		return commandIO{stdin: slave, stdout: slave, stderr: slave, tty: true}, &copying, cl, nil
 	}
-	var wiring initIO
+	var cio commandIO
 	if wio.stdin != nil {
 		r, w, err := os.Pipe()
 		if err != nil {
-			return initIO{}, nil, cl, fmt.Errorf("process: %w", err)
+			return commandIO{}, nil, cl, fmt.Errorf("process: %w", err)
 		}
-		wiring.stdin = r
+		cio.stdin = r
 		cl.child = append(cl.child, r)
 		cl.input = append(cl.input, w)
 		go func() {
@@ -248,21 +251,21 @@ func wireExec(wio execIO) (initIO, *sync.WaitGroup, execClosers, error) {
 	for _, out := range []struct {
 		w   io.Writer
 		set **os.File
-	}{{wio.stdout, &wiring.stdout}, {wio.stderr, &wiring.stderr}} {
+	}{{wio.stdout, &cio.stdout}, {wio.stderr, &cio.stderr}} {
 		if out.w == nil {
 			continue
 		}
 		r, w, err := os.Pipe()
 		if err != nil {
 			cl.all()
-			return initIO{}, nil, cl, fmt.Errorf("process: %w", err)
+			return commandIO{}, nil, cl, fmt.Errorf("process: %w", err)
 		}
 		*out.set = w
 		cl.child = append(cl.child, w)
 		cl.output = append(cl.output, r)
 		copyOut(out.w, r)
 	}
-	return wiring, &copying, cl, nil
+	return cio, &copying, cl, nil
 }
 
 // limitedBuffer keeps the first max bytes written to it and drops the rest.

@@ -14,16 +14,13 @@ import (
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 )
 
-// The runtime re-executes its own binary as the supervisor and the init
-// step; in tests that binary is the test binary, so TestMain dispatches the
-// helper modes before running any test. The test agent mode (testAgentEnv) plays
+// The runtime re-executes its own binary as the supervisor; in tests that
+// binary is the test binary, so TestMain dispatches the helper mode before
+// running any test. The test agent mode (testAgentEnv) plays
 // an agent that starts containers and exits, for the restart tests.
 func TestMain(m *testing.M) {
-	switch HelperMode() {
-	case ModeSupervisor:
+	if HelperMode() == ModeSupervisor {
 		SupervisorMain()
-	case ModeInit:
-		InitMain()
 	}
 	// Tests place their cgroups under a parent of their own, and remove it
 	// at the end; the test agent (a child process) inherits its name.
@@ -48,20 +45,20 @@ const testCgroupEnv = "SKIFF_PROCESS_TEST_CGROUP"
 func testCgroupParent() string { return os.Getenv(testCgroupEnv) }
 
 // testOptions are the options of a test runtime on dir.
-func testOptions(t *testing.T, dir string) Options {
+func testOptions(t testing.TB, dir string) Options {
 	return Options{Dir: dir, HostIP: testHostIP, CgroupParent: testCgroupParent(), Log: slog.New(slog.NewTextHandler(testWriter{t}, nil))}
 }
 
 const testHostIP = "192.0.2.10"
 
 // newTestRuntime opens a runtime on a fresh directory.
-func newTestRuntime(t *testing.T) *Runtime {
+func newTestRuntime(t testing.TB) *Runtime {
 	t.Helper()
 	return openTestRuntime(t, t.TempDir())
 }
 
 // openTestRuntime opens a runtime on dir and closes it when the test ends.
-func openTestRuntime(t *testing.T, dir string) *Runtime {
+func openTestRuntime(t testing.TB, dir string) *Runtime {
 	t.Helper()
 	r, err := New(testOptions(t, dir))
 	if err != nil {
@@ -71,7 +68,7 @@ func openTestRuntime(t *testing.T, dir string) *Runtime {
 	return r
 }
 
-type testWriter struct{ t *testing.T }
+type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimSpace(string(p)))
@@ -80,7 +77,7 @@ func (w testWriter) Write(p []byte) (int, error) {
 
 // testPod makes a sandbox whose log directory is a temporary directory, and
 // removes it (killing its containers) when the test ends.
-func testPod(t *testing.T, r *Runtime, name string) (string, *runtimeapi.PodSandboxConfig) {
+func testPod(t testing.TB, r *Runtime, name string) (string, *runtimeapi.PodSandboxConfig) {
 	t.Helper()
 	config := &runtimeapi.PodSandboxConfig{
 		Metadata:     &runtimeapi.PodSandboxMetadata{Name: name, Namespace: "default", Uid: "uid-" + name},
@@ -111,7 +108,7 @@ func shConfig(name, script string) *runtimeapi.ContainerConfig {
 }
 
 // startContainer creates and starts a container.
-func startContainer(t *testing.T, r *Runtime, sandbox string, sbConfig *runtimeapi.PodSandboxConfig, config *runtimeapi.ContainerConfig) string {
+func startContainer(t testing.TB, r *Runtime, sandbox string, sbConfig *runtimeapi.PodSandboxConfig, config *runtimeapi.ContainerConfig) string {
 	t.Helper()
 	id, err := r.CreateContainer(t.Context(), sandbox, config, sbConfig)
 	if err != nil {

@@ -10,9 +10,8 @@ import (
 	"time"
 )
 
-// testBinaryEnv names a binary (a built skiff) to run the supervisor and
-// the init step from, instead of the test binary, to measure what the real
-// binary costs: SKIFF_PROCESS_TEST_BINARY=$(pwd)/skiff go test -run Memory -v.
+// testBinaryEnv names a binary (a built skiff) to run the supervisor from,
+// instead of the test binary, to measure what the real binary costs: SKIFF_PROCESS_TEST_BINARY=$(pwd)/skiff go test -run Memory -v.
 const testBinaryEnv = "SKIFF_PROCESS_TEST_BINARY"
 
 // raceDetector reports whether the test binary was built with -race.

@@ -6,31 +6,69 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
 )
 
-// Volumes. A container with mounts starts in a mount namespace of its own
-// (the supervisor starts the init step with CLONE_NEWNS), which begins as
-// a copy of the host's. The init step makes every mount in it private, so
-// nothing it does propagates back, and then bind-mounts each volume's host
-// path at its container path. There is no separate root filesystem: a
-// container path is a path in the host's tree, seen differently by this
-// container only.
+// Volumes. A container with mounts starts in a mount namespace of its own,
+// which begins as a copy of the host's: spawn unshares it on the thread
+// that then forks the command (spawn.go). setupMounts makes every mount in
+// it private, so nothing done there propagates back, and then bind-mounts
+// each volume's host path at its container path. There is no separate root
+// filesystem: a container path is a path in the host's tree, seen
+// differently by this container only. A command run in the container later
+// (ExecSync, Exec) starts in the same namespace: its thread enters the
+// namespace of the container's main process.
 //
 // A container path that exists (a file such as /etc/hosts, or a directory)
 // is covered by the bind mount inside the namespace; the host's file is not
 // touched. A container path that does not exist needs a mount point, and a
-// mount point must exist in the tree: the init step creates the missing
+// mount point must exist in the tree: setupMounts creates the missing
 // directories (and, for a file volume, an empty file) on the host, as runc
 // does inside a container's root filesystem. They are left behind, empty, when
 // the container ends; nothing that existed is ever changed.
 
-// setupMounts bind-mounts mounts in the current (new) mount namespace.
+// newMountNamespace gives the calling thread a mount namespace of its own
+// with mounts in it. unshare(CLONE_NEWNS) implies CLONE_FS: the thread
+// gets its own root and working directory too, which the rest of the
+// process no longer shares.
+func newMountNamespace(mounts []mountSpec) error {
+	if err := unix.Unshare(unix.CLONE_NEWNS); err != nil {
+		return fmt.Errorf("process: new mount namespace: %w", err)
+	}
+	return setupMounts(mounts)
+}
+
+// enterMountNamespace moves the calling thread into the mount namespace of
+// process p. setns needs a thread whose root and working directory are its
+// own (CLONE_FS), and sets them to the namespace's root.
+func enterMountNamespace(p procRef) error {
+	fd, err := unix.Open("/proc/"+strconv.Itoa(p.pid)+"/ns/mnt", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("process: the container's mount namespace: %w", err)
+	}
+	defer unix.Close(fd)
+	// Checked after the open: the namespace is the process's, not that of
+	// a process that has taken over its pid.
+	if !alive(p.pid, p.start) {
+		return errors.New("process: the container's main process has ended")
+	}
+	if err := unix.Unshare(unix.CLONE_FS); err != nil {
+		return fmt.Errorf("process: enter the container's mount namespace: %w", err)
+	}
+	if err := unix.Setns(fd, unix.CLONE_NEWNS); err != nil {
+		return fmt.Errorf("process: enter the container's mount namespace: %w", err)
+	}
+	return nil
+}
+
+// setupMounts bind-mounts mounts in the calling thread's (new) mount
+// namespace.
 func setupMounts(mounts []mountSpec) error {
 	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
-		return fmt.Errorf("process: init: make mounts private: %w", err)
+		return fmt.Errorf("process: make mounts private: %w", err)
 	}
 	// Parents before children, so /data/sub lands inside /data's volume.
 	sorted := slices.Clone(mounts)
@@ -52,13 +90,13 @@ func depth(path string) int {
 func bindMount(m mountSpec) error {
 	src, err := os.Stat(m.HostPath)
 	if err != nil {
-		return fmt.Errorf("process: init: volume %s: %w", m.HostPath, err)
+		return fmt.Errorf("process: volume %s: %w", m.HostPath, err)
 	}
 	if err := mountPoint(m.ContainerPath, src.IsDir()); err != nil {
 		return err
 	}
 	if err := unix.Mount(m.HostPath, m.ContainerPath, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
-		return fmt.Errorf("process: init: bind %s at %s: %w", m.HostPath, m.ContainerPath, err)
+		return fmt.Errorf("process: bind %s at %s: %w", m.HostPath, m.ContainerPath, err)
 	}
 	if !m.Readonly {
 		return nil
@@ -82,7 +120,7 @@ func bindMount(m mountSpec) error {
 		}
 	}
 	if err := unix.Mount("", m.ContainerPath, "", flags, ""); err != nil {
-		return fmt.Errorf("process: init: make %s read-only: %w", m.ContainerPath, err)
+		return fmt.Errorf("process: make %s read-only: %w", m.ContainerPath, err)
 	}
 	return nil
 }
@@ -93,24 +131,24 @@ func mountPoint(path string, dir bool) error {
 	switch {
 	case err == nil && st.IsDir() != dir:
 		what := map[bool]string{true: "a directory", false: "a file"}
-		return fmt.Errorf("process: init: cannot mount %s at %s, which is %s", what[dir], path, what[st.IsDir()])
+		return fmt.Errorf("process: cannot mount %s at %s, which is %s", what[dir], path, what[st.IsDir()])
 	case err == nil:
 		return nil
 	case !errors.Is(err, os.ErrNotExist):
-		return fmt.Errorf("process: init: mount point %s: %w", path, err)
+		return fmt.Errorf("process: mount point %s: %w", path, err)
 	}
 	if dir {
 		if err := os.MkdirAll(path, 0o755); err != nil {
-			return fmt.Errorf("process: init: create mount point: %w", err)
+			return fmt.Errorf("process: create mount point: %w", err)
 		}
 		return nil
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return fmt.Errorf("process: init: create mount point: %w", err)
+		return fmt.Errorf("process: create mount point: %w", err)
 	}
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY, 0o644)
 	if err != nil {
-		return fmt.Errorf("process: init: create mount point: %w", err)
+		return fmt.Errorf("process: create mount point: %w", err)
 	}
 	return f.Close()
 }

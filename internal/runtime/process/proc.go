@@ -62,8 +62,8 @@ func signalGroup(pid int, start uint64, sig syscall.Signal) bool {
 		return false
 	}
 	if err := syscall.Kill(-pid, sig); err != nil {
-		// The leader may not lead a group (it always does here, since the
-		// init step starts with setsid); signal the process itself then.
+		// The leader may not lead a group (it always does here, since
+		// spawn starts it with setsid); signal the process itself then.
 		return syscall.Kill(pid, sig) == nil
 	}
 	return true

@@ -48,7 +48,7 @@ type resources struct {
 }
 
 // containerRecord is everything CreateContainer was told, in the form the
-// supervisor and the init step need.
+// supervisor needs to start the container.
 type containerRecord struct {
 	ID          string            `json:"id"`
 	SandboxID   string            `json:"sandboxID"`

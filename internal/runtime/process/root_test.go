@@ -71,8 +71,9 @@ func TestCgroupLimitsAreApplied(t *testing.T) {
 		}
 	}
 	for _, controller := range controllers {
-		if pids := cgroupPids(c.rec.Cgroups[controller]); len(pids) != 1 || pids[0] != st.PID {
-			t.Errorf("%s cgroup holds %v, want the container's process %d", controller, pids, st.PID)
+		// tasks, not cgroup.procs: no thread of the supervisor is left there.
+		if tasks := readIDs(filepath.Join(c.rec.Cgroups[controller], "tasks")); len(tasks) != 1 || tasks[0] != st.PID {
+			t.Errorf("%s cgroup holds tasks %v, want the container's process %d", controller, tasks, st.PID)
 		}
 	}
 	if data, _ := os.ReadFile("/proc/" + strconv.Itoa(st.PID) + "/oom_score_adj"); strings.TrimSpace(string(data)) != "500" {
@@ -155,9 +156,16 @@ func TestVolumesAreSeenOnlyInsideTheContainer(t *testing.T) {
 		t.Errorf("outside, the mount point %s holds %v (%v), want an empty directory", missing, entries, err)
 	}
 
-	// ExecSync sees the container's mounts.
+	// ExecSync sees the container's mounts: it runs in its mount namespace.
 	out, _, err := r.ExecSync(t.Context(), id, []string{"cat", "file", existing}, 5*time.Second)
 	if err != nil || string(out) != "from the volumethe pod's" {
 		t.Errorf("ExecSync in the container's mounts: %q (%v)", out, err)
+	}
+	c, _ := r.container(id)
+	st, _ := r.state(c)
+	ns, _ := os.Readlink("/proc/" + strconv.Itoa(st.PID) + "/ns/mnt")
+	out, _, err = r.ExecSync(t.Context(), id, []string{"readlink", "/proc/self/ns/mnt"}, 5*time.Second)
+	if err != nil || strings.TrimSpace(string(out)) != ns {
+		t.Errorf("ExecSync's mount namespace: %q (%v), want the container's %s", out, err, ns)
 	}
 }

@@ -93,6 +93,9 @@ type supervisor struct {
 	listener *net.UnixListener
 	// childStarted wakes the reaper when it has found no child to wait for.
 	childStarted chan struct{}
+	// forks is held to read by each start from before its fork until the
+	// pid is registered, and taken by the reaper before it looks a pid up.
+	forks sync.RWMutex
 
 	mu    sync.Mutex
 	tasks map[string]*task // by container id: starting, running and ending
@@ -219,8 +222,10 @@ func (s *supervisor) reap() {
 			time.Sleep(100 * time.Millisecond)
 			continue
 		}
-		// A task registers its pid (spawn) before the process can be
-		// reaped: it holds s.mu from before the fork until then.
+		// Once no start is between its fork and the registration of its
+		// pid, a container's pid is known.
+		s.forks.Lock()
+		s.forks.Unlock()
 		s.mu.Lock()
 		t := s.byPID[pid]
 		delete(s.byPID, pid)

@@ -14,7 +14,7 @@ import (
 )
 
 // supervisorOf returns the pid of the supervisor that started container id.
-func supervisorOf(t *testing.T, r *Runtime, id string) int {
+func supervisorOf(t testing.TB, r *Runtime, id string) int {
 	t.Helper()
 	c, err := r.container(id)
 	if err != nil {

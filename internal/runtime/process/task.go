@@ -3,10 +3,8 @@ package process
 import (
 	"errors"
 	"fmt"
-	"maps"
 	"os"
 	"path/filepath"
-	"slices"
 	"sync"
 	"syscall"
 	"time"
@@ -15,8 +13,8 @@ import (
 // A task is the supervisor's side of one running container. From the
 // start request to the record of its end, the supervisor:
 //
-//   - starts the command through the init step, wired to pipes (or a
-//     terminal) whose other ends it keeps;
+//   - starts the command in the container's cgroups and mount namespace
+//     (spawn), wired to pipes (or a terminal) whose other ends it keeps;
 //   - copies stdout and stderr into the container's CRI log file and to
 //     attached clients;
 //   - when the reaper hands it the main process's exit status, kills what
@@ -98,42 +96,43 @@ func (s *supervisor) launch(t *task) error {
 		}
 		t.log = l
 	}
-	wiring, childEnds, err := t.stdio()
+	cio, childEnds, err := t.stdio()
 	if err != nil {
 		return err
 	}
-	// Under s.mu from before the fork until the pid is registered, so the
-	// reaper cannot reap the process before it knows whose it is.
-	s.mu.Lock()
-	p, err := spawnInit(wiring)
-	if err == nil {
-		t.pid = p.proc.Pid
+	// s.forks is held from before the fork until the pid is registered,
+	// so the reaper cannot reap the process before it knows whose it is.
+	s.forks.RLock()
+	proc, err := spawn(spawnSpec{
+		argv:        t.rec.Argv,
+		env:         t.rec.Env,
+		dir:         t.rec.WorkingDir,
+		cgroups:     t.rec.Cgroups,
+		oomScoreAdj: t.rec.OOMScoreAdj,
+		mounts:      t.rec.Mounts,
+		user:        t.rec.User,
+	}, cio)
+	if proc != nil {
+		s.mu.Lock()
+		t.pid = proc.Pid
 		s.byPID[t.pid] = t
+		s.mu.Unlock()
+		// The supervisor never waits through os.Process: the reaper does.
+		proc.Release()
 	}
-	s.mu.Unlock()
+	s.forks.RUnlock()
 	closeFiles(childEnds)
-	if err != nil {
+	if proc == nil {
 		return err
 	}
 	select {
 	case s.childStarted <- struct{}{}:
 	default:
 	}
-	// The supervisor never waits through os.Process: the reaper does.
-	defer p.proc.Release()
 	for _, o := range t.outputs {
 		t.copying.Add(1)
 		go t.copyOutput(o)
 	}
-	err = p.handOver(initSpec{
-		Argv:        t.rec.Argv,
-		Env:         t.rec.Env,
-		Dir:         t.rec.WorkingDir,
-		Cgroups:     slices.Sorted(maps.Values(t.rec.Cgroups)),
-		OOMScoreAdj: t.rec.OOMScoreAdj,
-		Mounts:      t.rec.Mounts,
-		User:        t.rec.User,
-	})
 	if err != nil {
 		return err
 	}
@@ -154,19 +153,18 @@ func (s *supervisor) launch(t *task) error {
 // stdio makes the command's stdin, stdout and stderr: a terminal for a tty
 // container, pipes otherwise. It returns the command's ends, which the
 // supervisor closes once the command has them.
-func (t *task) stdio() (initIO, []*os.File, error) {
-	newMountNS := len(t.rec.Mounts) > 0
+func (t *task) stdio() (commandIO, []*os.File, error) {
 	if t.rec.Tty {
 		master, slave, err := openTerminal()
 		if err != nil {
-			return initIO{}, nil, err
+			return commandIO{}, nil, err
 		}
 		t.outputs = []output{{r: master, stream: "stdout", kind: frameStdout}}
 		t.attach.tty = master
 		if t.rec.Stdin {
 			t.attach.stdin = master
 		}
-		return initIO{stdin: slave, stdout: slave, stderr: slave, tty: true, newMountNS: newMountNS}, []*os.File{slave}, nil
+		return commandIO{stdin: slave, stdout: slave, stderr: slave, tty: true}, []*os.File{slave}, nil
 	}
 	var ours, theirs []*os.File
 	pipe := func() (r, w *os.File, err error) {
@@ -179,26 +177,26 @@ func (t *task) stdio() (initIO, []*os.File, error) {
 	}
 	outR, outW, err := pipe()
 	if err != nil {
-		return initIO{}, nil, err
+		return commandIO{}, nil, err
 	}
 	ours, theirs = append(ours, outR), append(theirs, outW)
 	errR, errW, err := pipe()
 	if err != nil {
-		return initIO{}, nil, err
+		return commandIO{}, nil, err
 	}
 	ours, theirs = append(ours, errR), append(theirs, errW)
 	t.outputs = []output{{outR, "stdout", frameStdout}, {errR, "stderr", frameStderr}}
-	wiring := initIO{stdout: outW, stderr: errW, newMountNS: newMountNS}
+	cio := commandIO{stdout: outW, stderr: errW}
 	if t.rec.Stdin {
 		inR, inW, err := pipe()
 		if err != nil {
-			return initIO{}, nil, err
+			return commandIO{}, nil, err
 		}
 		t.attach.stdin = inW
-		wiring.stdin = inR
+		cio.stdin = inR
 		theirs = append(theirs, inR)
 	}
-	return wiring, theirs, nil
+	return cio, theirs, nil
 }
 
 // finish ends t once the reaper has reaped its main process.
