@@ -78,7 +78,8 @@ func startUp(b *testing.B) (*rest.Config, *bench.Process) {
 		b.Fatal(err)
 	}
 	dataDir := filepath.Join(b.TempDir(), "data")
-	cmd := exec.Command(bin, "up", "--data-dir", dataDir, "--api-port", "0", "--bind-address", "127.0.0.1", "--kubelet-port", "0")
+	cmd := exec.Command(bin, "up", "--data-dir", dataDir, "--api-port", "0", "--bind-address", "127.0.0.1", "--kubelet-port", "0",
+		"--max-pods", "1000")
 	ctx, cancel := context.WithTimeout(b.Context(), time.Minute)
 	defer cancel()
 	p, err := bench.StartProcess(ctx, cmd, dataDir, nil)

@@ -46,11 +46,13 @@ type nodeFlags struct {
 	nodeName    string
 	kubeletPort int
 	runtime     string
+	maxPods     int
 }
 
 func (f *nodeFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.nodeName, "node-name", "", "name of the node; default the host name")
 	fs.IntVar(&f.kubeletPort, "kubelet-port", node.DefaultKubeletPort, "HTTPS port of the node's API (logs, exec, port-forward); 0 picks a free one")
+	fs.IntVar(&f.maxPods, "max-pods", 110, "how many pods the node takes")
 	fs.StringVar(&f.runtime, "runtime", node.RuntimeProcess, "container runtime: process (containers run as host processes) or sim (hollow containers)")
 }
 
@@ -107,7 +109,7 @@ func (f *nodeFlags) start(ctx context.Context, server, token, dataDir string) (*
 		name = defaultNodeName()
 	}
 	n, err := node.Start(ctx, node.Options{Server: server, Token: token, NodeName: name, DataDir: dataDir,
-		Runtime: f.runtime, KubeletPort: f.kubeletPort, Log: slog.Default()})
+		Runtime: f.runtime, KubeletPort: f.kubeletPort, MaxPods: f.maxPods, Log: slog.Default()})
 	if err != nil {
 		return nil, err
 	}

@@ -98,7 +98,7 @@ func New(o Options) (*Agent, error) {
 	}
 	a.capacity = o.Capacity.DeepCopy()
 	if a.capacity == nil {
-		a.capacity = hostCapacity(o.DataDir)
+		a.capacity = hostCapacity(o.DataDir, o.MaxPods)
 	}
 	a.allocatable = allocatable(a.capacity)
 	src := &objectSource{client: client}

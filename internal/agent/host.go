@@ -61,10 +61,10 @@ func readHost(dataDir string) hostReadings {
 
 // hostCapacity reads the node's capacity from the host: cpus, memory,
 // the data dir's filesystem, huge pages and the pod limit.
-func hostCapacity(dataDir string) corev1.ResourceList {
+func hostCapacity(dataDir string, maxPods int) corev1.ResourceList {
 	c := corev1.ResourceList{
 		corev1.ResourceCPU:  *resource.NewQuantity(int64(goruntime.NumCPU()), resource.DecimalSI),
-		corev1.ResourcePods: *resource.NewQuantity(defaultMaxPods, resource.DecimalSI),
+		corev1.ResourcePods: *resource.NewQuantity(int64(maxPods), resource.DecimalSI),
 	}
 	if mi, err := meminfo(); err == nil {
 		c[corev1.ResourceMemory] = *resource.NewQuantity(mi["MemTotal"], resource.BinarySI)

@@ -40,6 +40,9 @@ type Options struct {
 	// it is read from the host. When set, the host's memory, disk and PID
 	// readings are not taken and the node reports no pressure.
 	Capacity corev1.ResourceList
+	// MaxPods is how many pods the node takes (its pods capacity) when
+	// Capacity is not given; default 110, as the kubelet's --max-pods.
+	MaxPods int
 	// StaticPodDir holds static pod manifests; default DataDir/manifests.
 	StaticPodDir string
 	// Log receives the agent's logs; default slog.Default().
@@ -119,6 +122,12 @@ func (o *Options) validate() error {
 	var err error
 	if o.DataDir, err = filepath.Abs(o.DataDir); err != nil {
 		return fmt.Errorf("agent: %w", err)
+	}
+	if o.MaxPods < 0 {
+		return fmt.Errorf("agent: invalid options: MaxPods %d is negative", o.MaxPods)
+	}
+	if o.MaxPods == 0 {
+		o.MaxPods = defaultMaxPods
 	}
 	if o.StaticPodDir == "" {
 		o.StaticPodDir = filepath.Join(o.DataDir, "manifests")

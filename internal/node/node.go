@@ -57,6 +57,8 @@ type Options struct {
 	Addresses []corev1.NodeAddress
 	// Capacity overrides the node's resources (hollow nodes).
 	Capacity corev1.ResourceList
+	// MaxPods is the node's pod capacity (default 110).
+	MaxPods int
 	// Log receives the node's log lines; nil discards them.
 	Log *slog.Logger
 	// Tune adjusts the agent's options before it starts (tests, sim).
@@ -97,13 +99,16 @@ func Start(ctx context.Context, o Options) (*Node, error) {
 		return nil, fmt.Errorf("node: %w", err)
 	}
 	cfg.UserAgent = "skiff-agent/" + o.NodeName
-	cfg.QPS, cfg.Burst = 50, 100
+	// The kubelet's default (50/100) caps a node at a few pod starts a
+	// second (each start is several status writes and events); skiff's
+	// agents are close to their API server, so let a burst through.
+	cfg.QPS, cfg.Burst = 500, 1000
 	rt, err := newRuntime(o, internalIP(o.Addresses))
 	if err != nil {
 		return nil, err
 	}
 	ao := agent.Options{Config: cfg, NodeName: o.NodeName, DataDir: o.DataDir, Runtime: rt,
-		Addresses: o.Addresses, Capacity: o.Capacity, Log: o.Log.With("node", o.NodeName)}
+		Addresses: o.Addresses, Capacity: o.Capacity, MaxPods: o.MaxPods, Log: o.Log.With("node", o.NodeName)}
 	var ln net.Listener
 	if o.KubeletPort >= 0 {
 		ln, err = net.Listen("tcp", net.JoinHostPort("", strconv.Itoa(o.KubeletPort)))
