@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"skiff.dev/internal/pageout"
 )
 
 // The supervisor. One supervisor process serves a state directory: it is
@@ -78,6 +80,8 @@ func SupervisorMain() {
 	// that start-up's tables.
 	debug.SetGCPercent(supervisorGCPercent)
 	debug.FreeOSMemory()
+	// Likewise the pages of the binary that only start-up touched.
+	_, _ = pageout.Executable()
 	s.serve()
 }
 
