@@ -68,6 +68,20 @@ func e2ePodRunsToCompletion(t *testing.T, c *cluster) {
 		t.Errorf("kubectl logs hello = %q, want %q", got, "hello\nbye\n")
 	}
 	contains(t, "get pod", s.run("get", "pod", "hello"), "Completed")
+	// -f on a finished container prints everything and returns.
+	if got := s.run("logs", "-f", "hello"); got != "hello\nbye\n" {
+		t.Errorf("kubectl logs -f hello = %q", got)
+	}
+	if got := s.run("logs", "hello", "--since=1h", "-c", "hello"); got != "hello\nbye\n" {
+		t.Errorf("kubectl logs --since=1h -c hello = %q", got)
+	}
+	stamped := strings.Split(strings.TrimSpace(s.run("logs", "hello", "--timestamps")), "\n")
+	for i, want := range []string{"hello", "bye"} {
+		stamp, text, _ := strings.Cut(stamped[min(i, len(stamped)-1)], " ")
+		if _, err := time.Parse(time.RFC3339Nano, stamp); err != nil || text != want || len(stamped) != 2 {
+			t.Errorf("kubectl logs --timestamps: line %d is %q, want an RFC 3339 time and %q", i, stamped, want)
+		}
+	}
 }
 
 // e2eExec: kubectl exec runs a command in the pod, passes stdin and
