@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strconv"
 	"syscall"
 	"time"
@@ -43,6 +44,7 @@ type serverFlags struct {
 	etcdServers []string
 	logLevel    string
 	noScheduler bool
+	cpuProfile  string
 }
 
 func (f *serverFlags) register(fs *pflag.FlagSet) {
@@ -50,6 +52,8 @@ func (f *serverFlags) register(fs *pflag.FlagSet) {
 	fs.IntVar(&f.apiPort, "api-port", 6443, "HTTPS port of the API server; 0 picks a free one")
 	fs.StringVar(&f.bindAddress, "bind-address", "", "address the API server listens on; empty means all")
 	fs.StringSliceVar(&f.etcdServers, "etcd-servers", nil, "comma-separated client URLs of an external etcd to use instead of the embedded one")
+	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file (for performance work)")
+	_ = fs.MarkHidden("cpuprofile")
 	fs.BoolVar(&f.noScheduler, "disable-scheduler", false, "run no scheduler; pods stay Pending unless another scheduler binds them")
 	fs.StringVarP(&f.logLevel, "log-level", "v", "info", "log level: debug, info, warn, error, or a verbosity number (>0 means debug)")
 }
@@ -63,6 +67,16 @@ func (f *serverFlags) run(ctx context.Context, ready func(context.Context, *serv
 		return err
 	}
 	defer stop()
+	if f.cpuProfile != "" {
+		out, err := os.Create(f.cpuProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(out); err != nil {
+			return err
+		}
+		defer func() { pprof.StopCPUProfile(); out.Close() }()
+	}
 	s, err := server.Start(ctx, server.Options{
 		DataDir:          f.dataDir,
 		APIPort:          f.apiPort,
