@@ -403,12 +403,19 @@ func agentTestEnv(t *testing.T, n *agentRig) {
 		metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
+	// A Service in the namespace gives pods its link variables.
+	if _, err := n.cs.CoreV1().Services("default").Create(ctx, &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: "backend"},
+		Spec: corev1.ServiceSpec{ClusterIP: "10.43.0.77", Ports: []corev1.ServicePort{{Port: 8080}}},
+	}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
 	file := filepath.Join(t.TempDir(), "env")
 	ref := func(key string) []corev1.EnvVar {
 		return []corev1.EnvVar{{Name: "GREETING", ValueFrom: &corev1.EnvVarSource{ConfigMapKeyRef: &corev1.ConfigMapKeySelector{
 			LocalObjectReference: corev1.LocalObjectReference{Name: "cfg"}, Key: key}}}}
 	}
-	good := agentShPod("env", fmt.Sprintf("echo $GREETING > %s; exec sleep 1000", file))
+	good := agentShPod("env", fmt.Sprintf("echo $GREETING $BACKEND_SERVICE_HOST:$BACKEND_SERVICE_PORT > %s; exec sleep 1000", file))
 	good.Spec.Containers[0].Env = ref("greeting")
 	n.create(t, good)
 	bad := agentShPod("noenv", "exec sleep 1000")
@@ -418,7 +425,7 @@ func agentTestEnv(t *testing.T, n *agentRig) {
 	n.waitPod(t, "env", "Running", podPhaseIs(corev1.PodRunning))
 	waitFor(t, "the env file", func() bool {
 		b, err := os.ReadFile(file)
-		return err == nil && string(b) == "hello\n"
+		return err == nil && string(b) == "hello 10.43.0.77:8080\n"
 	})
 	n.waitPod(t, "noenv", "CreateContainerConfigError", func(p *corev1.Pod) bool {
 		for _, st := range p.Status.ContainerStatuses {

@@ -53,6 +53,7 @@ type Agent struct {
 	nodeUID     atomic.Value // types.UID
 	lastRelist  atomic.Int64 // unix nanos
 	pods        *podSource
+	services    *serviceSource
 	static      *staticSource
 	wg          sync.WaitGroup
 
@@ -146,6 +147,10 @@ func (a *Agent) Run(ctx context.Context) error {
 	a.goLoop(func() { a.leaseLoop(ctx) })
 	a.goLoop(func() { a.nodeStatusLoop(ctx) })
 
+	a.services = newServiceSource(a)
+	if err := a.services.start(ctx, a); err != nil {
+		return stopped(ctx, err)
+	}
 	a.pods = newPodSource(a)
 	if err := a.pods.start(ctx); err != nil {
 		return stopped(ctx, err)

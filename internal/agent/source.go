@@ -7,8 +7,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
-
-	"skiff.dev/internal/agent/envvars"
 )
 
 // objectSource serves the ConfigMaps and Secrets that env vars and volumes
@@ -47,27 +45,4 @@ func (s *objectSource) ServiceAccountToken(ctx context.Context, pod *corev1.Pod,
 		return "", err
 	}
 	return tr.Status.Token, nil
-}
-
-// serviceEnv is the service link variables of a pod: from the kubernetes
-// service in default, and from the services of the pod's namespace unless
-// the pod turns service links off. A failed lookup leaves them out.
-func (a *Agent) serviceEnv(ctx context.Context, pod *corev1.Pod) map[string]string {
-	var services []*corev1.Service
-	if pod.Spec.EnableServiceLinks == nil || *pod.Spec.EnableServiceLinks {
-		list, err := a.client.CoreV1().Services(pod.Namespace).List(ctx, metav1.ListOptions{ResourceVersion: "0"})
-		if err != nil {
-			a.log.Debug("agent: listing services for env vars", "namespace", pod.Namespace, "err", err)
-		} else {
-			for i := range list.Items {
-				services = append(services, &list.Items[i])
-			}
-		}
-	}
-	if pod.Namespace != metav1.NamespaceDefault || len(services) == 0 {
-		if svc, err := a.client.CoreV1().Services(metav1.NamespaceDefault).Get(ctx, "kubernetes", metav1.GetOptions{}); err == nil {
-			services = append(services, svc)
-		}
-	}
-	return envvars.ServiceEnv(pod, services)
 }

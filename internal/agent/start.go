@@ -62,7 +62,7 @@ func (w *worker) start(ctx context.Context, pod *corev1.Pod, c *corev1.Container
 		w.wakeAt(time.Now().Add(a.o.BackOffBase))
 		return errStart
 	}
-	env, err := a.resolve(ctx, pod, c, &objectSource{client: a.client}, a.allocatable, a.serviceEnv(ctx, pod))
+	env, err := a.resolve(ctx, pod, c, &objectSource{client: a.client}, a.allocatable, a.serviceEnv(pod))
 	if err != nil {
 		return fail(reasonCreateConfigError, err.Error())
 	}
