@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"time"
 
 	"go.etcd.io/etcd/client/pkg/v3/transport"
@@ -49,10 +50,25 @@ func StartEmbedded(ctx context.Context, o EmbeddedOptions) (*Embedded, error) {
 	if err := os.MkdirAll(o.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
-	p, err := loadPorts(filepath.Join(o.Dir, "ports.json"))
-	if err != nil {
-		return nil, err
+	portsFile := filepath.Join(o.Dir, "ports.json")
+	for attempt := 1; ; attempt++ {
+		p, fresh, err := loadPorts(portsFile)
+		if err != nil {
+			return nil, err
+		}
+		e, err := startEtcd(ctx, o, p)
+		// Ports picked just now may have been taken by another process
+		// between the pick and etcd's listen: pick again. Kept ports are
+		// etcd's recorded peer address and must not change.
+		if err != nil && fresh && attempt < 5 && errors.Is(err, syscall.EADDRINUSE) {
+			_ = os.Remove(portsFile)
+			continue
+		}
+		return e, err
 	}
+}
+
+func startEtcd(ctx context.Context, o EmbeddedOptions, p ports) (*Embedded, error) {
 	cfg := embed.NewConfig()
 	cfg.Name = "skiff"
 	cfg.Dir = filepath.Join(o.Dir, "data")
@@ -113,25 +129,24 @@ func (e *Embedded) Err() <-chan error { return e.etcd.Err() }
 // Close stops etcd.
 func (e *Embedded) Close() { e.etcd.Close() }
 
-func loadPorts(path string) (ports, error) {
-	var p ports
+// loadPorts returns the kept ports, or picks and keeps new ones (fresh).
+func loadPorts(path string) (p ports, fresh bool, err error) {
 	if b, err := os.ReadFile(path); err == nil {
 		if err := json.Unmarshal(b, &p); err == nil && p.Client > 0 && p.Peer > 0 {
-			return p, nil
+			return p, false, nil
 		}
 	}
-	var err error
 	if p.Client, err = freePort(); err != nil {
-		return p, err
+		return p, true, err
 	}
 	if p.Peer, err = freePort(); err != nil {
-		return p, err
+		return p, true, err
 	}
 	b, _ := json.Marshal(p)
 	if err := os.WriteFile(path, b, 0o600); err != nil {
-		return p, fmt.Errorf("store: %w", err)
+		return p, true, fmt.Errorf("store: %w", err)
 	}
-	return p, nil
+	return p, true, nil
 }
 
 func freePort() (int, error) {

@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"errors"
+	"net"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -106,5 +108,25 @@ func TestListPagesAndWatch(t *testing.T) {
 	}
 	if _, err := st.List(ctx, "/registry/pods/", "", 0, start); !errors.Is(err, ErrCompacted) {
 		t.Fatalf("list at compacted revision: got %v, want ErrCompacted", err)
+	}
+}
+
+// TestEmbeddedPortTakenIsDetected: when a port etcd wants is taken, the
+// error says so in a way StartEmbedded recognises (it then picks fresh
+// ports again on a first start).
+func TestEmbeddedPortTakenIsDetected(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	free, err := freePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = startEtcd(t.Context(), EmbeddedOptions{Dir: t.TempDir()},
+		ports{Client: taken.Addr().(*net.TCPAddr).Port, Peer: free})
+	if !errors.Is(err, syscall.EADDRINUSE) {
+		t.Fatalf("err = %v, want one that wraps EADDRINUSE", err)
 	}
 }
