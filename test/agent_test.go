@@ -406,7 +406,7 @@ func agentTestEnv(t *testing.T, n *agentRig) {
 	// A Service in the namespace gives pods its link variables.
 	if _, err := n.cs.CoreV1().Services("default").Create(ctx, &corev1.Service{
 		ObjectMeta: metav1.ObjectMeta{Name: "backend"},
-		Spec: corev1.ServiceSpec{ClusterIP: "10.43.0.77", Ports: []corev1.ServicePort{{Port: 8080}}},
+		Spec:       corev1.ServiceSpec{ClusterIP: "10.43.0.77", Ports: []corev1.ServicePort{{Port: 8080}}},
 	}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
