@@ -29,7 +29,7 @@ help: ## list the targets
 build: ## build bin/skiff (static: without cgo the binary exports no dynamic symbols and idles ~30 MB smaller)
 	CGO_ENABLED=0 $(GO) build -ldflags "$(LDFLAGS)" -o bin/skiff ./cmd/skiff
 
-test: deps vet ## install test tools, vet, run every test, then the fuzz targets briefly
+test: deps lint ## install test tools, lint (gofmt, vet, doc comments), run every test, then the fuzz targets briefly
 	$(GO) test ./... -count=1 -timeout 25m
 	$(MAKE) --no-print-directory fuzz
 
