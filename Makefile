@@ -1,7 +1,7 @@
 # skiff — run `make` to list the targets.
 
 GO        ?= go
-FUZZTIME  ?= 10s
+FUZZTIME  ?= 10000x
 BENCHTIME ?= 1s
 BENCH     ?= .
 
@@ -39,7 +39,7 @@ deps: ## install the system tools tests use (root only; see scripts/deps.sh)
 vet: ## go vet
 	$(GO) vet ./...
 
-fuzz: ## run each fuzz target for FUZZTIME (default 10s)
+fuzz: ## run each fuzz target for FUZZTIME executions (default 10000x; a count, not a duration: see scripts/fuzz.sh)
 	@FUZZTIME=$(FUZZTIME) scripts/fuzz.sh
 
 bench: ## run the Go benchmarks (BENCH=regexp, BENCHTIME=1s)
