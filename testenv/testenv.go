@@ -20,6 +20,9 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"k8s.io/utils/clock"
+
+	"skiff.dev/internal/controllers/ctrl"
 	"skiff.dev/internal/server"
 )
 
@@ -52,6 +55,14 @@ type Options struct {
 	APIPort int
 	// WithoutScheduler starts no scheduler, for tests that bring their own.
 	WithoutScheduler bool
+	// WithoutControllers starts no controller manager.
+	WithoutControllers bool
+	// Controllers picks control loops ("*", "name", "-name"); empty is all.
+	Controllers []string
+	// ControllerOptions tune the control loops (grace periods, workers).
+	ControllerOptions ctrl.Options
+	// Clock is the control loops' clock, e.g. a fake one; nil is real time.
+	Clock clock.WithTicker
 }
 
 // Start starts a control plane that stops when the test ends.
@@ -76,7 +87,8 @@ func Start(t testing.TB, opts ...Options) *Env {
 func StartWith(ctx context.Context, o Options) (*Env, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	s, err := server.Start(ctx, server.Options{DataDir: o.DataDir, APIPort: o.APIPort, BindAddress: "127.0.0.1", EtcdServers: o.EtcdServers,
-		BookmarkInterval: o.BookmarkInterval, WithoutScheduler: o.WithoutScheduler})
+		BookmarkInterval: o.BookmarkInterval, WithoutScheduler: o.WithoutScheduler,
+		WithoutControllers: o.WithoutControllers, Controllers: o.Controllers, ControllerOptions: o.ControllerOptions, Clock: o.Clock})
 	if err != nil {
 		cancel()
 		return nil, err

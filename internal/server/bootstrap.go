@@ -2,8 +2,12 @@ package server
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -12,6 +16,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"skiff.dev/internal/controllers"
 	"skiff.dev/internal/scheduler"
 )
 
@@ -63,4 +68,36 @@ func startScheduler(ctx context.Context, kubeconfigPath string, log *slog.Logger
 		}
 	}()
 	return nil
+}
+
+// startControllers runs the controller manager (kube-controller-manager's
+// role) with the control plane's credentials, under leader election.
+func startControllers(ctx context.Context, o Options, log *slog.Logger) error {
+	cfg, err := clientConfig(filepath.Join(o.DataDir, "admin.kubeconfig"), "skiff-controller-manager")
+	if err != nil {
+		return err
+	}
+	mo := controllers.Options{Config: cfg, Identity: managerIdentity(o.DataDir), Enabled: o.Controllers,
+		Log: log.With("component", "controller-manager"), Clock: o.Clock, Controllers: o.ControllerOptions}
+	if err := mo.Validate(); err != nil {
+		return err
+	}
+	go func() {
+		if err := controllers.Run(ctx, mo); err != nil && ctx.Err() == nil {
+			log.Error("controller manager stopped", "err", err)
+		}
+	}()
+	return nil
+}
+
+// managerIdentity names this server in the controller manager's Lease:
+// the host and its data directory, the same after a restart.
+func managerIdentity(dataDir string) string {
+	host, _ := os.Hostname()
+	abs, err := filepath.Abs(dataDir)
+	if err != nil {
+		abs = dataDir
+	}
+	sum := sha256.Sum256([]byte(abs))
+	return host + "_" + hex.EncodeToString(sum[:4])
 }

@@ -19,8 +19,10 @@ import (
 	"strings"
 	"time"
 
+	"k8s.io/utils/clock"
+
 	"skiff.dev/internal/apiserver"
-	"skiff.dev/internal/controllers/namespace"
+	"skiff.dev/internal/controllers/ctrl"
 	"skiff.dev/internal/discovery"
 	"skiff.dev/internal/join"
 	"skiff.dev/internal/kubeconfig"
@@ -49,6 +51,17 @@ type Options struct {
 	// WithoutScheduler leaves pods unscheduled, for tests that bring
 	// their own scheduler or none.
 	WithoutScheduler bool
+	// WithoutControllers runs no controller manager, for tests that run
+	// their own loops or none.
+	WithoutControllers bool
+	// Controllers picks control loops as --controllers does ("*", "name",
+	// "-name"); empty runs them all.
+	Controllers []string
+	// ControllerOptions tune the control loops (grace periods, workers).
+	ControllerOptions ctrl.Options
+	// Clock is the control loops' clock; nil is the real one (tests
+	// inject a fake one to fire CronJobs).
+	Clock clock.WithTicker
 }
 
 // Server is a running control plane.
@@ -158,11 +171,11 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	if err := bootstrap(ctx, cfg); err != nil {
 		return nil, err
 	}
-	nsc, err := namespace.New(cfg, log)
-	if err != nil {
-		return nil, err
+	if !o.WithoutControllers {
+		if err := startControllers(ctx, o, log); err != nil {
+			return nil, err
+		}
 	}
-	go nsc.Run(ctx)
 	if !o.WithoutScheduler {
 		if err := startScheduler(ctx, s.kubeconfig, log); err != nil {
 			return nil, err

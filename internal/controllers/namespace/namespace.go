@@ -18,16 +18,16 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/discovery"
-	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/metadata"
-	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/util/workqueue"
+
+	"skiff.dev/internal/controllers/ctrl"
 )
 
 // Name is the controller's name, for logs and leader election.
-const Name = "namespace"
+const Name = "namespace-controller"
 
 // Controller empties and finalizes namespaces being deleted.
 type Controller struct {
@@ -39,25 +39,14 @@ type Controller struct {
 	log       *slog.Logger
 }
 
-// New builds the controller from a client configuration.
-func New(cfg *rest.Config, log *slog.Logger) (*Controller, error) {
-	cs, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("namespace: %w", err)
-	}
-	mc, err := metadata.NewForConfig(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("namespace: %w", err)
-	}
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	c := &Controller{client: cs, meta: mc, discovery: cs.Discovery(), log: log,
+// New builds the controller.
+func New(cc *ctrl.Context) (ctrl.Controller, error) {
+	c := &Controller{client: cc.Client, meta: cc.Metadata, discovery: cc.Client.Discovery(), log: cc.Log.With("controller", Name),
 		queue: workqueue.NewTypedRateLimitingQueueWithConfig(
 			workqueue.NewTypedItemExponentialFailureRateLimiter[string](100*time.Millisecond, 5*time.Second),
 			workqueue.TypedRateLimitingQueueConfig[string]{Name: Name})}
-	factory := informers.NewSharedInformerFactory(cs, 0)
-	c.informer = factory.Core().V1().Namespaces().Informer()
+	var err error
+	c.informer = cc.Informers.Core().V1().Namespaces().Informer()
 	enqueue := func(obj interface{}) {
 		if ns, ok := obj.(*corev1.Namespace); ok && ns.DeletionTimestamp != nil {
 			c.queue.Add(ns.Name)
@@ -76,7 +65,6 @@ func New(cfg *rest.Config, log *slog.Logger) (*Controller, error) {
 // Run works until ctx ends.
 func (c *Controller) Run(ctx context.Context) {
 	defer c.queue.ShutDown()
-	go c.informer.Run(ctx.Done())
 	if !cache.WaitForCacheSync(ctx.Done(), c.informer.HasSynced) {
 		return
 	}

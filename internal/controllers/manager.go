@@ -1,0 +1,155 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/leaderelection"
+	"k8s.io/client-go/tools/leaderelection/resourcelock"
+	"k8s.io/utils/clock"
+
+	"skiff.dev/internal/controllers/ctrl"
+)
+
+// LeaseName is the Lease in kube-system the controller managers compete
+// for, named as upstream's.
+const LeaseName = "kube-controller-manager"
+
+// Options configure the controller manager.
+type Options struct {
+	// Config reaches the API server.
+	Config *rest.Config
+	// Identity names this manager in the Lease. Keep it stable across
+	// restarts of the same server: a restarted manager then takes its
+	// Lease back at once instead of waiting for it to expire.
+	Identity string
+	// Enabled picks loops as upstream's --controllers does: "*" is every
+	// loop, "name" adds one, "-name" removes one. Empty means "*".
+	Enabled []string
+	// Log receives the loops' logs.
+	Log *slog.Logger
+	// Clock is the loops' clock; nil is the real one.
+	Clock clock.WithTicker
+	// Controllers tunes the loops.
+	Controllers ctrl.Options
+	// LeaseDuration, RenewDeadline and RetryPeriod are the leader
+	// election timings (15 s, 10 s, 2 s as upstream).
+	LeaseDuration, RenewDeadline, RetryPeriod time.Duration
+}
+
+// Validate checks the loop names in Enabled.
+func (o Options) Validate() error {
+	for _, n := range o.Enabled {
+		name := strings.TrimPrefix(n, "-")
+		if name != "*" && !slices.Contains(Names(), name) {
+			return fmt.Errorf("unknown controller %q; known: %s", name, strings.Join(Names(), ", "))
+		}
+	}
+	return nil
+}
+
+func (o Options) enabled(name string) bool {
+	if len(o.Enabled) == 0 {
+		return true
+	}
+	on := false
+	for _, n := range o.Enabled {
+		switch n {
+		case "*":
+			on = true
+		case name:
+			return true
+		case "-" + name:
+			return false
+		}
+	}
+	return on
+}
+
+// Run campaigns for the Lease and, while it holds it, runs the enabled
+// loops. It returns when ctx ends. Losing the Lease stops the loops; the
+// manager then campaigns again.
+func Run(ctx context.Context, o Options) error {
+	if err := o.Validate(); err != nil {
+		return err
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.LeaseDuration <= 0 {
+		o.LeaseDuration, o.RenewDeadline, o.RetryPeriod = 15*time.Second, 10*time.Second, 2*time.Second
+	}
+	cs, err := kubernetes.NewForConfig(o.Config)
+	if err != nil {
+		return err
+	}
+	lock := &resourcelock.LeaseLock{
+		LeaseMeta:  metav1.ObjectMeta{Namespace: "kube-system", Name: LeaseName},
+		Client:     cs.CoordinationV1(),
+		LockConfig: resourcelock.ResourceLockConfig{Identity: o.Identity},
+	}
+	for ctx.Err() == nil {
+		le, err := leaderelection.NewLeaderElector(leaderelection.LeaderElectionConfig{
+			Lock: lock, Name: LeaseName, ReleaseOnCancel: true,
+			LeaseDuration: o.LeaseDuration, RenewDeadline: o.RenewDeadline, RetryPeriod: o.RetryPeriod,
+			Callbacks: leaderelection.LeaderCallbacks{
+				OnStartedLeading: func(lctx context.Context) {
+					o.Log.Info("leading; starting the control loops", "identity", o.Identity)
+					if err := runLoops(lctx, o); err != nil {
+						o.Log.Error("control loops failed", "err", err)
+					}
+				},
+				OnStoppedLeading: func() {
+					if ctx.Err() == nil {
+						o.Log.Warn("lost the controller manager Lease; loops stopped", "identity", o.Identity)
+					}
+				},
+			},
+		})
+		if err != nil {
+			return err
+		}
+		le.Run(ctx)
+	}
+	return nil
+}
+
+// runLoops builds the enabled loops on one fresh Context, starts the
+// shared informers and runs the loops until ctx ends.
+func runLoops(ctx context.Context, o Options) error {
+	cctx, err := ctrl.NewContext(o.Config, o.Log, o.Clock, o.Controllers)
+	if err != nil {
+		return err
+	}
+	defer cctx.Shutdown()
+	var loops []ctrl.Controller
+	for _, e := range registry {
+		if !o.enabled(e.Name) {
+			continue
+		}
+		c, err := e.New(cctx)
+		if err != nil {
+			return fmt.Errorf("controller %s: %w", e.Name, err)
+		}
+		loops = append(loops, c)
+	}
+	cctx.Start(ctx)
+	var wg sync.WaitGroup
+	for _, c := range loops {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c.Run(ctx)
+		}()
+	}
+	wg.Wait()
+	return nil
+}
