@@ -2,7 +2,10 @@ package controllers
 
 import (
 	"skiff.dev/internal/controllers/ctrl"
+	"skiff.dev/internal/controllers/garbagecollector"
 	"skiff.dev/internal/controllers/namespace"
+	"skiff.dev/internal/controllers/podgc"
+	"skiff.dev/internal/controllers/serviceaccount"
 )
 
 // Entry is one control loop: its name (as in --controllers) and how to
@@ -15,6 +18,9 @@ type Entry struct {
 // registry lists every control loop, in the order they start.
 var registry = []Entry{
 	{Name: namespace.Name, New: namespace.New},
+	{Name: garbagecollector.Name, New: garbagecollector.New},
+	{Name: serviceaccount.Name, New: serviceaccount.New},
+	{Name: podgc.Name, New: podgc.New},
 }
 
 // Names lists the control loops' names.
