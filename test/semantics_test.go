@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 
 	"skiff.dev/testenv"
@@ -94,7 +95,9 @@ func TestGenerationAndStatusSplit(t *testing.T) {
 // TestImmutableFields: updates that change immutable fields fail with 422
 // naming the field, in upstream's words.
 func TestImmutableFields(t *testing.T) {
-	env := testenv.Start(t)
+	// No scheduler or controllers: they would write to the pod between
+	// its creation and the updates below, which use the created copy.
+	env := testenv.Start(t, testenv.Options{WithoutScheduler: true, WithoutControllers: true})
 	ctx := context.Background()
 	cs := clientset(t, env)
 	d, err := cs.AppsV1().Deployments("default").Create(ctx, newDeployment("web"), metav1.CreateOptions{})
@@ -123,6 +126,11 @@ func TestImmutableFields(t *testing.T) {
 			_, err := cs.AppsV1().Deployments("default").Update(ctx, d, metav1.UpdateOptions{})
 			return err
 		}, "spec.selector: FieldValueInvalid", "field is immutable"},
+		{"uid in a patch (a controller's guard against a replaced object)", func() error {
+			_, err := cs.CoreV1().Pods("default").Patch(ctx, "p", types.StrategicMergePatchType,
+				[]byte(`{"metadata":{"labels":{"x":"y"},"uid":"00000000-0000-0000-0000-000000000000"}}`), metav1.PatchOptions{})
+			return err
+		}, "metadata.uid: FieldValueInvalid", "field is immutable"},
 		{"pod spec other than image", func() error {
 			p := p.DeepCopy()
 			p.Spec.Containers[0].Command = []string{"sleep", "1"}

@@ -22,6 +22,7 @@ import (
 
 	"k8s.io/utils/clock"
 
+	"skiff.dev/internal/controllers"
 	"skiff.dev/internal/controllers/ctrl"
 	"skiff.dev/internal/server"
 )
@@ -88,7 +89,7 @@ func StartWith(ctx context.Context, o Options) (*Env, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	s, err := server.Start(ctx, server.Options{DataDir: o.DataDir, APIPort: o.APIPort, BindAddress: "127.0.0.1", EtcdServers: o.EtcdServers,
 		BookmarkInterval: o.BookmarkInterval, WithoutScheduler: o.WithoutScheduler,
-		WithoutControllers: o.WithoutControllers, Controllers: o.Controllers, ControllerOptions: o.ControllerOptions, Clock: o.Clock})
+		Loops: controllers.All(), WithoutControllers: o.WithoutControllers, Controllers: o.Controllers, ControllerOptions: o.ControllerOptions, Clock: o.Clock})
 	if err != nil {
 		cancel()
 		return nil, err

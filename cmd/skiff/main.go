@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"os"
+	// CronJobs' spec.timeZone must work on hosts without zoneinfo.
+	_ "time/tzdata"
 )
 
 func main() {

@@ -9,12 +9,15 @@ import (
 	"os/signal"
 	"runtime/pprof"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"skiff.dev/internal/controllers"
+	"skiff.dev/internal/controllers/ctrl"
 	"skiff.dev/internal/pageout"
 	"skiff.dev/internal/server"
 )
@@ -45,6 +48,10 @@ type serverFlags struct {
 	logLevel    string
 	noScheduler bool
 	cpuProfile  string
+	controllers []string
+	loops       ctrl.Options
+	notReadyTol int64
+	unreachTol  int64
 }
 
 func (f *serverFlags) register(fs *pflag.FlagSet) {
@@ -55,6 +62,13 @@ func (f *serverFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file (for performance work)")
 	_ = fs.MarkHidden("cpuprofile")
 	fs.BoolVar(&f.noScheduler, "disable-scheduler", false, "run no scheduler; pods stay Pending unless another scheduler binds them")
+	fs.StringSliceVar(&f.controllers, "controllers", []string{"*"}, "control loops to run: '*' is all, 'name' adds one, '-name' removes one; all: "+strings.Join(controllers.Names(), ", "))
+	fs.DurationVar(&f.loops.NodeMonitorGracePeriod, "node-monitor-grace-period", 40*time.Second, "how long a node may go unheard (Lease and status) before it is marked Ready=Unknown and tainted unreachable")
+	fs.DurationVar(&f.loops.NodeStartupGracePeriod, "node-startup-grace-period", 60*time.Second, "the same allowance for a node that has never been Ready")
+	fs.DurationVar(&f.loops.NodeMonitorPeriod, "node-monitor-period", 5*time.Second, "how often node health is checked")
+	fs.IntVar(&f.loops.TerminatedPodGCThreshold, "terminated-pod-gc-threshold", 12500, "how many terminated pods may exist before the oldest are deleted")
+	fs.Int64Var(&f.notReadyTol, "default-not-ready-toleration-seconds", 300, "tolerationSeconds of the not-ready:NoExecute toleration admission adds to every pod that has none")
+	fs.Int64Var(&f.unreachTol, "default-unreachable-toleration-seconds", 300, "tolerationSeconds of the unreachable:NoExecute toleration admission adds to every pod that has none")
 	fs.StringVarP(&f.logLevel, "log-level", "v", "info", "log level: debug, info, warn, error, or a verbosity number (>0 means debug)")
 }
 
@@ -78,12 +92,16 @@ func (f *serverFlags) run(ctx context.Context, ready func(context.Context, *serv
 		defer func() { pprof.StopCPUProfile(); out.Close() }()
 	}
 	s, err := server.Start(ctx, server.Options{
-		DataDir:          f.dataDir,
-		APIPort:          f.apiPort,
-		BindAddress:      f.bindAddress,
-		EtcdServers:      f.etcdServers,
-		Log:              os.Stderr,
-		WithoutScheduler: f.noScheduler,
+		DataDir:                             f.dataDir,
+		APIPort:                             f.apiPort,
+		BindAddress:                         f.bindAddress,
+		EtcdServers:                         f.etcdServers,
+		Log:                                 os.Stderr,
+		WithoutScheduler:                    f.noScheduler,
+		Controllers:                         f.controllers,
+		ControllerOptions:                   f.loops,
+		DefaultNotReadyTolerationSeconds:    f.notReadyTol,
+		DefaultUnreachableTolerationSeconds: f.unreachTol,
 	})
 	if err != nil {
 		return err

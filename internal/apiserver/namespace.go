@@ -52,6 +52,7 @@ func (s *Server) admitCreate(ctx context.Context, h *resource, obj runtime.Objec
 			Message: fmt.Sprintf("namespace %s is being terminated", ns.Name), Field: "metadata.namespace"})
 		return err
 	}
+	s.admitTolerations(obj)
 	return nil
 }
 

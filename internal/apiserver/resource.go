@@ -172,6 +172,8 @@ func (h *resource) serve(w http.ResponseWriter, r *http.Request, ri requestInfo)
 		err = h.serveScale(w, r, ri)
 	case "binding":
 		err = h.serveBinding(w, r, ri)
+	case "eviction":
+		err = h.serveEviction(w, r, ri)
 	case "finalize":
 		err = h.serveFinalize(w, r, ri)
 	case "log", "exec", "attach", "portforward", "proxy":

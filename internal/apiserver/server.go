@@ -49,6 +49,13 @@ type Options struct {
 	// RootCAs and the API server's kubelet-client certificate. Nil answers
 	// those requests with 503.
 	KubeletTLS *tls.Config
+	// DefaultNotReadyTolerationSeconds and DefaultUnreachableTolerationSeconds
+	// are the tolerationSeconds of the tolerations for the NoExecute taints
+	// node.kubernetes.io/not-ready and node.kubernetes.io/unreachable that
+	// new pods get unless they have their own (upstream's
+	// DefaultTolerationSeconds admission); zero means 300.
+	DefaultNotReadyTolerationSeconds    int64
+	DefaultUnreachableTolerationSeconds int64
 }
 
 // Server is the API server's HTTP handler.

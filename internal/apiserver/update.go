@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"skiff.dev/internal/store"
 )
@@ -120,6 +121,13 @@ func (h *resource) updateObject(ctx context.Context, r *http.Request, ri request
 func (h *resource) prepareUpdate(obj, old runtime.Object, o updateOptions) error {
 	m, _ := meta.Accessor(obj)
 	om, _ := meta.Accessor(old)
+	// As upstream: a missing uid is the stored one; another uid is an
+	// attempt to change an immutable field (controllers put the uid in
+	// their patches so that they never modify a replaced object).
+	if m.GetUID() != "" && m.GetUID() != om.GetUID() {
+		return apierrors.NewInvalid(h.res.Kind.GroupKind(), om.GetName(), field.ErrorList{
+			field.Invalid(field.NewPath("metadata", "uid"), m.GetUID(), "field is immutable")})
+	}
 	m.SetUID(om.GetUID())
 	m.SetCreationTimestamp(om.GetCreationTimestamp())
 	m.SetDeletionTimestamp(om.GetDeletionTimestamp())

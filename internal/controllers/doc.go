@@ -1,5 +1,4 @@
-// Package controllers is the controller manager: the registry of control
-// loops and the code that runs them, under leader election on a Lease, so
-// that of several servers sharing one cluster store only one runs the
-// loops at a time.
+// Package controllers lists skiff's control loops (kube-controller-manager's
+// loops), each in its own package under internal/controllers; package
+// manager runs them.
 package controllers

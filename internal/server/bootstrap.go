@@ -16,7 +16,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
-	"skiff.dev/internal/controllers"
+	"skiff.dev/internal/controllers/manager"
 	"skiff.dev/internal/scheduler"
 )
 
@@ -72,22 +72,26 @@ func startScheduler(ctx context.Context, kubeconfigPath string, log *slog.Logger
 
 // startControllers runs the controller manager (kube-controller-manager's
 // role) with the control plane's credentials, under leader election.
-func startControllers(ctx context.Context, o Options, log *slog.Logger) error {
+// The returned channel is closed once the manager has stopped (and
+// released its Lease).
+func startControllers(ctx context.Context, o Options, log *slog.Logger) (<-chan struct{}, error) {
 	cfg, err := clientConfig(filepath.Join(o.DataDir, "admin.kubeconfig"), "skiff-controller-manager")
 	if err != nil {
-		return err
+		return nil, err
 	}
-	mo := controllers.Options{Config: cfg, Identity: managerIdentity(o.DataDir), Enabled: o.Controllers,
+	mo := manager.Options{Loops: o.Loops, Config: cfg, Identity: managerIdentity(o.DataDir), Enabled: o.Controllers,
 		Log: log.With("component", "controller-manager"), Clock: o.Clock, Controllers: o.ControllerOptions}
 	if err := mo.Validate(); err != nil {
-		return err
+		return nil, err
 	}
+	done := make(chan struct{})
 	go func() {
-		if err := controllers.Run(ctx, mo); err != nil && ctx.Err() == nil {
+		defer close(done)
+		if err := manager.Run(ctx, mo); err != nil && ctx.Err() == nil {
 			log.Error("controller manager stopped", "err", err)
 		}
 	}()
-	return nil
+	return done, nil
 }
 
 // managerIdentity names this server in the controller manager's Lease:

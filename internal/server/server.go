@@ -23,6 +23,7 @@ import (
 
 	"skiff.dev/internal/apiserver"
 	"skiff.dev/internal/controllers/ctrl"
+	"skiff.dev/internal/controllers/manager"
 	"skiff.dev/internal/discovery"
 	"skiff.dev/internal/join"
 	"skiff.dev/internal/kubeconfig"
@@ -51,6 +52,11 @@ type Options struct {
 	// WithoutScheduler leaves pods unscheduled, for tests that bring
 	// their own scheduler or none.
 	WithoutScheduler bool
+	// Loops are the control loops the controller manager may run (the
+	// caller passes controllers.All(); this package does not link them
+	// in, so that their tests can start a control plane). None, or
+	// WithoutControllers, runs no controller manager.
+	Loops []manager.Entry
 	// WithoutControllers runs no controller manager, for tests that run
 	// their own loops or none.
 	WithoutControllers bool
@@ -62,6 +68,10 @@ type Options struct {
 	// Clock is the control loops' clock; nil is the real one (tests
 	// inject a fake one to fire CronJobs).
 	Clock clock.WithTicker
+	// DefaultNotReadyTolerationSeconds and DefaultUnreachableTolerationSeconds
+	// are the tolerationSeconds admission gives pods for the not-ready and
+	// unreachable NoExecute taints; 0 means upstream's 300.
+	DefaultNotReadyTolerationSeconds, DefaultUnreachableTolerationSeconds int64
 }
 
 // Server is a running control plane.
@@ -126,13 +136,15 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		return nil, err
 	}
 	api, err := apiserver.New(apiserver.Options{
-		KubeletTLS:       kubeletTLS,
-		Store:            s.store,
-		Resources:        resources,
-		Version:          version.Info(),
-		BookmarkInterval: o.BookmarkInterval,
-		Log:              log,
-		Paths:            extra,
+		KubeletTLS:                          kubeletTLS,
+		DefaultNotReadyTolerationSeconds:    o.DefaultNotReadyTolerationSeconds,
+		DefaultUnreachableTolerationSeconds: o.DefaultUnreachableTolerationSeconds,
+		Store:                               s.store,
+		Resources:                           resources,
+		Version:                             version.Info(),
+		BookmarkInterval:                    o.BookmarkInterval,
+		Log:                                 log,
+		Paths:                               extra,
 	})
 	if err != nil {
 		return nil, err
@@ -171,8 +183,9 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	if err := bootstrap(ctx, cfg); err != nil {
 		return nil, err
 	}
-	if !o.WithoutControllers {
-		if err := startControllers(ctx, o, log); err != nil {
+	var managerDone <-chan struct{}
+	if !o.WithoutControllers && len(o.Loops) > 0 {
+		if managerDone, err = startControllers(ctx, o, log); err != nil {
 			return nil, err
 		}
 	}
@@ -196,6 +209,14 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		cancel()
 		sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer scancel()
+		if managerDone != nil {
+			// Let the controller manager release its Lease while the API
+			// still answers, so another server can take over at once.
+			select {
+			case <-managerDone:
+			case <-sctx.Done():
+			}
+		}
 		_ = httpSrv.Shutdown(sctx)
 		httpSrv.Close()
 		s.closeStore()

@@ -10,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/util/workqueue"
+	"k8s.io/utils/clock"
 )
 
 // Queue is a rate-limited workqueue of namespace/name keys.
@@ -99,4 +100,22 @@ func Requeue(q Queue, key string, d time.Duration) {
 		return
 	}
 	q.AddAfter(key, d)
+}
+
+// Every calls fn every period of clk until ctx ends; first at once when
+// immediately is set. A fake clock drives it in tests.
+func Every(ctx context.Context, clk clock.WithTicker, period time.Duration, immediately bool, fn func(context.Context)) {
+	t := clk.NewTicker(period)
+	defer t.Stop()
+	if immediately {
+		fn(ctx)
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C():
+			fn(ctx)
+		}
+	}
 }

@@ -18,32 +18,54 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/utils/clock"
 
 	"skiff.dev/internal/agent"
 	"skiff.dev/internal/controllers/ctrl"
 	skiffnode "skiff.dev/internal/node"
-	"skiff.dev/testenv"
+	"skiff.dev/internal/server"
 )
 
 // Env is a control plane with a Context for loops under test.
 type Env struct {
-	*testenv.Env
-	Client kubernetes.Interface
-	Ctx    *ctrl.Context
-	t      testing.TB
+	// Server is the running control plane; DataDir its data directory.
+	Server  *server.Server
+	DataDir string
+	// Config reaches the API server as the cluster admin; Kubeconfig is
+	// the same for kubectl.
+	Config     *rest.Config
+	Kubeconfig string
+	Client     kubernetes.Interface
+	Ctx        *ctrl.Context
+	t          testing.TB
 }
 
 // Start starts a control plane with the scheduler but no controller
-// manager, and a Context on it with opts and clk (nil: real time).
+// manager (it starts the server itself rather than through testenv, which
+// links every loop in), and a Context on it with opts and clk (nil: real
+// time).
 func Start(t testing.TB, opts ctrl.Options, clk clock.WithTicker) *Env {
 	t.Helper()
-	env := testenv.Start(t, testenv.Options{WithoutControllers: true})
-	cc, err := ctrl.NewContext(env.Config, nil, clk, opts)
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	s, err := server.Start(ctx, server.Options{DataDir: dir, BindAddress: "127.0.0.1", WithoutControllers: true})
+	if err != nil {
+		cancel()
+		t.Fatalf("ctrltest: %v", err)
+	}
+	t.Cleanup(func() { cancel(); _ = s.Wait() })
+	cfg, err := clientcmd.BuildConfigFromFlags("", s.Kubeconfig())
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Env{Env: env, Client: cc.Client, Ctx: cc, t: t}
+	cfg.QPS, cfg.Burst = 1000, 2000
+	cc, err := ctrl.NewContext(cfg, nil, clk, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Env{Server: s, DataDir: dir, Config: cfg, Kubeconfig: s.Kubeconfig(), Client: cc.Client, Ctx: cc, t: t}
 }
 
 // Run builds the loops, starts the shared informers and runs the loops

@@ -99,20 +99,11 @@ func (c *Controller) Run(ctx context.Context) {
 		case <-c.clock.After(time.Second):
 		}
 	}
-	go func() {
-		t := c.clock.NewTicker(ResyncPeriod)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C():
-				if err := c.monitors.resync(ctx); err != nil && ctx.Err() == nil {
-					c.log.Warn("garbagecollector: resync of watched resources failed", "err", err)
-				}
-			}
+	go ctrl.Every(ctx, c.clock, ResyncPeriod, false, func(ctx context.Context) {
+		if err := c.monitors.resync(ctx); err != nil && ctx.Err() == nil {
+			c.log.Warn("garbagecollector: resync of watched resources failed", "err", err)
 		}
-	}()
+	})
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() {

@@ -73,16 +73,7 @@ func (c *Controller) Run(ctx context.Context) {
 	if !ctrl.WaitForSync(ctx, c.synced...) {
 		return
 	}
-	t := c.clock.NewTicker(CheckPeriod)
-	defer t.Stop()
-	for {
-		c.gc(ctx)
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C():
-		}
-	}
+	ctrl.Every(ctx, c.clock, CheckPeriod, true, c.gc)
 }
 
 func (c *Controller) gc(ctx context.Context) {

@@ -1,4 +1,10 @@
-package controllers
+// Package manager runs control loops as upstream's kube-controller-manager
+// does: under leader election on a Lease, so that of several servers
+// sharing one cluster store only one runs the loops at a time, all on one
+// set of shared informers. The loops themselves are listed in package
+// controllers; this package does not import them, so that a loop's tests
+// can start a control plane.
+package manager
 
 import (
 	"context"
@@ -23,8 +29,17 @@ import (
 // for, named as upstream's.
 const LeaseName = "kube-controller-manager"
 
+// Entry is one control loop: its name (as in --controllers) and how to
+// build it.
+type Entry struct {
+	Name string
+	New  func(*ctrl.Context) (ctrl.Controller, error)
+}
+
 // Options configure the controller manager.
 type Options struct {
+	// Loops are the loops there are, in the order they start.
+	Loops []Entry
 	// Config reaches the API server.
 	Config *rest.Config
 	// Identity names this manager in the Lease. Keep it stable across
@@ -47,10 +62,14 @@ type Options struct {
 
 // Validate checks the loop names in Enabled.
 func (o Options) Validate() error {
+	var names []string
+	for _, e := range o.Loops {
+		names = append(names, e.Name)
+	}
 	for _, n := range o.Enabled {
 		name := strings.TrimPrefix(n, "-")
-		if name != "*" && !slices.Contains(Names(), name) {
-			return fmt.Errorf("unknown controller %q; known: %s", name, strings.Join(Names(), ", "))
+		if name != "*" && !slices.Contains(names, name) {
+			return fmt.Errorf("unknown controller %q; known: %s", name, strings.Join(names, ", "))
 		}
 	}
 	return nil
@@ -131,7 +150,7 @@ func runLoops(ctx context.Context, o Options) error {
 	}
 	defer cctx.Shutdown()
 	var loops []ctrl.Controller
-	for _, e := range registry {
+	for _, e := range o.Loops {
 		if !o.enabled(e.Name) {
 			continue
 		}
