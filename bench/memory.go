@@ -12,8 +12,9 @@ import (
 // Memory is a process's resident memory from /proc/PID/status, in bytes.
 type Memory struct {
 	// RSS is all resident pages; Anon the anonymous ones (heap, stacks),
-	// the part that is the process's own rather than shared file pages.
-	RSS, Anon int64
+	// the part that is the process's own rather than shared file pages;
+	// Peak the highest RSS so far (VmHWM).
+	RSS, Anon, Peak int64
 }
 
 // ReadMemory reads pid's resident memory.
@@ -39,6 +40,8 @@ func ReadMemory(pid int) (Memory, error) {
 			m.RSS = kb << 10
 		case "RssAnon":
 			m.Anon = kb << 10
+		case "VmHWM":
+			m.Peak = kb << 10
 		}
 	}
 	return m, sc.Err()

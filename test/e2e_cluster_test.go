@@ -89,9 +89,9 @@ var (
 
 // startCluster runs `skiff up` on free ports in a fresh data directory,
 // waits until it says the API is up and the node has joined, and stops it
-// when the test ends. It skips the test under -short and when kubectl is
-// missing.
-func startCluster(t *testing.T) *cluster {
+// when the test ends. extra are more flags for `skiff up`. It skips the
+// test under -short and when kubectl is missing.
+func startCluster(t *testing.T, extra ...string) *cluster {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds skiff and runs a cluster")
@@ -102,7 +102,7 @@ func startCluster(t *testing.T) *cluster {
 	bin := skiffBinary(t)
 	c := &cluster{dataDir: t.TempDir(), out: &lockedBuffer{}, exited: make(chan struct{})}
 	c.kubeconfig = filepath.Join(c.dataDir, "admin.kubeconfig")
-	c.cmd = exec.Command(bin, "up", "--data-dir", c.dataDir, "--api-port", "0", "--kubelet-port", "0", "--runtime", "process")
+	c.cmd = exec.Command(bin, append([]string{"up", "--data-dir", c.dataDir, "--api-port", "0", "--kubelet-port", "0", "--runtime", "process"}, extra...)...)
 	c.cmd.Stderr = c.out
 	c.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM} // should the test binary die
 	stdout, err := c.cmd.StdoutPipe()
@@ -149,11 +149,19 @@ func startCluster(t *testing.T) *cluster {
 	return c
 }
 
-// stop deletes every pod so that no container process outlives the
+// workloads are the kinds whose controllers make pods.
+const workloads = "deployments,replicasets,statefulsets,daemonsets,cronjobs,jobs"
+
+// stop deletes every workload and pod so that no container process outlives the
 // cluster (the runtime's shims outlive skiff, as containerd's do), stops
 // skiff with SIGTERM and kills whatever is left, reporting it.
 func (c *cluster) stop(t *testing.T) {
 	k := &kubectl{t: t, kubeconfig: c.kubeconfig}
+	// Workloads first (in the foreground: they are gone once their pods
+	// are), or their controllers would replace the pods deleted below.
+	if out, err := k.try("delete", workloads, "--all", "--all-namespaces", "--cascade=foreground", "--timeout=55s"); err != nil {
+		t.Errorf("deleting the workloads left at the end: %v\n%s", err, out)
+	}
 	if out, err := k.try("delete", "pods", "--all", "--all-namespaces", "--timeout=55s"); err != nil {
 		t.Errorf("deleting the pods left at the end: %v\n%s", err, out)
 	}

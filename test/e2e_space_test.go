@@ -22,7 +22,7 @@ type space struct {
 }
 
 // space creates the namespace e2e-<name>; when the test ends it describes
-// the pods if the test failed, then deletes them.
+// the pods if the test failed, then deletes the workloads and pods.
 func (c *cluster) space(t *testing.T, name string) *space {
 	t.Helper()
 	s := &space{t: t, k: &kubectl{t: t, kubeconfig: c.kubeconfig}, ns: "e2e-" + name, dir: t.TempDir()}
@@ -31,6 +31,9 @@ func (c *cluster) space(t *testing.T, name string) *space {
 		if t.Failed() {
 			out, _ := s.try("describe", "pods")
 			t.Logf("kubectl -n %s describe pods:\n%s", s.ns, out)
+		}
+		if out, err := s.try("delete", workloads, "--all", "--cascade=foreground", "--timeout=55s"); err != nil {
+			t.Errorf("deleting the workloads of %s: %v\n%s", s.ns, err, out)
 		}
 		if out, err := s.try("delete", "pods", "--all", "--timeout=55s"); err != nil {
 			t.Errorf("deleting the pods of %s: %v\n%s", s.ns, err, out)

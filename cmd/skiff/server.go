@@ -98,6 +98,7 @@ func (f *serverFlags) run(ctx context.Context, ready func(context.Context, *serv
 		EtcdServers:                         f.etcdServers,
 		Log:                                 os.Stderr,
 		WithoutScheduler:                    f.noScheduler,
+		Loops:                               controllers.All(),
 		Controllers:                         f.controllers,
 		ControllerOptions:                   f.loops,
 		DefaultNotReadyTolerationSeconds:    f.notReadyTol,

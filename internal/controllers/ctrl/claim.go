@@ -67,11 +67,13 @@ func ClaimObjects[T metav1.Object](ctx context.Context, cl Claim, objs []T, patc
 			if ref.UID != cl.Owner.GetUID() {
 				continue
 			}
-			if cl.Selector.Matches(labels.Set(obj.GetLabels())) || cl.Owner.GetDeletionTimestamp() != nil {
+			if cl.Selector.Matches(labels.Set(obj.GetLabels())) {
 				claimed = append(claimed, obj)
 				continue
 			}
-			if obj.GetDeletionTimestamp() != nil {
+			// Owned but no longer matching: not ours any more; released
+			// unless the owner or the object is going anyway.
+			if cl.Owner.GetDeletionTimestamp() != nil || obj.GetDeletionTimestamp() != nil {
 				continue
 			}
 			err := patch(ctx, obj.GetNamespace(), obj.GetName(), releasePatch(cl.Owner.GetUID(), obj.GetUID()))

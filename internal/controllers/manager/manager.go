@@ -94,8 +94,9 @@ func (o Options) enabled(name string) bool {
 }
 
 // Run campaigns for the Lease and, while it holds it, runs the enabled
-// loops. It returns when ctx ends. Losing the Lease stops the loops; the
-// manager then campaigns again.
+// loops. It returns when ctx ends, once the loops have stopped and the
+// Lease is released. Losing the Lease stops the loops; once they have
+// stopped the manager campaigns again.
 func Run(ctx context.Context, o Options) error {
 	if err := o.Validate(); err != nil {
 		return err
@@ -116,28 +117,77 @@ func Run(ctx context.Context, o Options) error {
 		LockConfig: resourcelock.ResourceLockConfig{Identity: o.Identity},
 	}
 	for ctx.Err() == nil {
-		le, err := leaderelection.NewLeaderElector(leaderelection.LeaderElectionConfig{
-			Lock: lock, Name: LeaseName, ReleaseOnCancel: true,
-			LeaseDuration: o.LeaseDuration, RenewDeadline: o.RenewDeadline, RetryPeriod: o.RetryPeriod,
-			Callbacks: leaderelection.LeaderCallbacks{
-				OnStartedLeading: func(lctx context.Context) {
-					o.Log.Info("leading; starting the control loops", "identity", o.Identity)
-					if err := runLoops(lctx, o); err != nil {
-						o.Log.Error("control loops failed", "err", err)
-					}
-				},
-				OnStoppedLeading: func() {
-					if ctx.Err() == nil {
-						o.Log.Warn("lost the controller manager Lease; loops stopped", "identity", o.Identity)
-					}
-				},
-			},
-		})
-		if err != nil {
+		if err := campaign(ctx, o, lock); err != nil {
 			return err
 		}
-		le.Run(ctx)
 	}
+	return nil
+}
+
+// campaign runs one round of leader election: it waits for the Lease,
+// runs the loops while holding it and returns once it is lost or ctx
+// ends, never before the loops have stopped. The elector gets a context of
+// its own, cancelled only after the loops have stopped, so the Lease is
+// released (ReleaseOnCancel) when nothing it guards runs any more and the
+// next round never overlaps loops still stopping.
+func campaign(ctx context.Context, o Options, lock resourcelock.Interface) error {
+	leCtx, leCancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer leCancel()
+	var (
+		mu sync.Mutex
+		// over is set once ctx has ended or the elector has returned:
+		// too late to start loops.
+		over    bool
+		running sync.WaitGroup
+	)
+	le, err := leaderelection.NewLeaderElector(leaderelection.LeaderElectionConfig{
+		Lock: lock, Name: LeaseName, ReleaseOnCancel: true,
+		LeaseDuration: o.LeaseDuration, RenewDeadline: o.RenewDeadline, RetryPeriod: o.RetryPeriod,
+		Callbacks: leaderelection.LeaderCallbacks{
+			OnStartedLeading: func(lctx context.Context) {
+				mu.Lock()
+				if over {
+					mu.Unlock()
+					return
+				}
+				running.Add(1)
+				mu.Unlock()
+				defer running.Done()
+				// The loops stop when ctx ends or the Lease is lost.
+				lctx, cancel := context.WithCancel(lctx)
+				defer cancel()
+				defer context.AfterFunc(ctx, cancel)()
+				o.Log.Info("leading; starting the control loops", "identity", o.Identity)
+				if err := runLoops(lctx, o); err != nil {
+					o.Log.Error("control loops failed", "err", err)
+				}
+			},
+			OnStoppedLeading: func() {
+				if ctx.Err() == nil {
+					o.Log.Warn("lost the controller manager Lease; loops stopped", "identity", o.Identity)
+				}
+			},
+		},
+	})
+	if err != nil {
+		return err
+	}
+	// When ctx ends, let the loops stop, then stop the elector (which
+	// releases the Lease if held). No loops start after over is set, so
+	// the Wait cannot race an Add.
+	stop := context.AfterFunc(ctx, func() {
+		mu.Lock()
+		over = true
+		mu.Unlock()
+		running.Wait()
+		leCancel()
+	})
+	defer stop()
+	le.Run(leCtx)
+	mu.Lock()
+	over = true
+	mu.Unlock()
+	running.Wait()
 	return nil
 }
 
