@@ -179,6 +179,33 @@ func e2eDeploymentRollout(t *testing.T, c *cluster) {
 	if rev := s.get("deployment/web", `{.metadata.annotations.deployment\.kubernetes\.io/revision}`); rev != "3" {
 		t.Errorf("after undo the revision is %q, want 3", rev)
 	}
+	s.run("rollout", "undo", "deployment/web", "--to-revision=2")
+	s.run("rollout", "status", "deployment/web", "--timeout=90s")
+	if v := s.get("deployment/web", "{.spec.template.spec.containers[0].env[0].value}"); v != "2" {
+		t.Errorf("after undo --to-revision=2 VERSION is %q, want 2", v)
+	}
+
+	// Paused, a template change rolls nothing out; resumed, it does.
+	s.run("rollout", "pause", "deployment/web")
+	before := s.get("rs", "{.items[*].metadata.name}")
+	s.run("set", "env", "deployment/web", "VERSION=3")
+	time.Sleep(2 * time.Second)
+	if now := s.get("rs", "{.items[*].metadata.name}"); now != before {
+		t.Errorf("a paused Deployment rolled out: ReplicaSets %q, were %q", now, before)
+	}
+	s.run("rollout", "resume", "deployment/web")
+	s.run("rollout", "status", "deployment/web", "--timeout=90s")
+	if now := strings.Fields(s.get("rs", "{.items[*].metadata.name}")); len(now) != 3 {
+		t.Errorf("after resuming want a third ReplicaSet, got %v", now)
+	}
+	s.run("rollout", "restart", "deployment/web")
+	s.run("rollout", "status", "deployment/web", "--timeout=90s")
+	if now := strings.Fields(s.get("rs", "{.items[*].metadata.name}")); len(now) != 4 {
+		t.Errorf("after rollout restart want a fourth ReplicaSet, got %v", now)
+	}
+	if at := s.get("deployment/web", `{.spec.template.metadata.annotations.kubectl\.kubernetes\.io/restartedAt}`); at == "" {
+		t.Errorf("rollout restart left no restartedAt annotation on the template")
+	}
 }
 
 // e2eSelfHealing: a deleted pod is replaced; a killed container process

@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"k8s.io/klog/v2"
 
 	"skiff.dev/internal/controllers"
 	"skiff.dev/internal/controllers/ctrl"
@@ -147,6 +148,9 @@ func setupProcess(ctx context.Context, logLevel string) (context.Context, contex
 		return nil, nil, err
 	}
 	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
+	// client-go's own lines (leader election, reflectors) in the same
+	// format and at the same level; its V(n) lines are below Info.
+	klog.SetSlogLogger(slog.Default())
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	go func() {
 		<-ctx.Done()

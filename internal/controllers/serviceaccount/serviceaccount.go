@@ -110,7 +110,7 @@ func (c *Controller) sync(ctx context.Context, name string) error {
 	_, err = c.client.CoreV1().ServiceAccounts(name).Create(ctx, sa, metav1.CreateOptions{})
 	switch {
 	case err == nil:
-		c.log.Info("created the default ServiceAccount", "namespace", name)
+		c.log.Debug("created the default ServiceAccount", "namespace", name)
 		return nil
 	case apierrors.IsAlreadyExists(err):
 		return nil
