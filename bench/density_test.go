@@ -22,7 +22,8 @@ import (
 // manager) and `skiff sim --nodes 50` in separate processes; b.N runs of
 // 100 Deployments × 10 replicas each (run with -benchtime 1x). It reports
 // the time from the first create until all 1,000 pods are Running, the
-// server's CPU seconds over that time and its peak RSS.
+// server's CPU seconds over that time, its peak RSS and its anonymous
+// memory (heap, stacks) at the end.
 func BenchmarkDensity(b *testing.B) {
 	const deployments, replicas, nodes = 100, 10, 50
 	for range b.N {
@@ -81,6 +82,7 @@ func BenchmarkDensity(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.ReportMetric(float64(m.Peak)/(1<<20), "server-peak-rss-MB")
+		b.ReportMetric(float64(m.Anon)/(1<<20), "server-anon-MB")
 		if err := agents.Stop(30 * time.Second); err != nil {
 			b.Errorf("skiff sim: %v", err)
 		}
