@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # Installs the system tools the tests use, from Debian, when they are missing.
 # Runs apt-get only as root and only when something is missing; otherwise it
-# says what it skipped. Add a line to TOOLS for each new tool: "command package".
+# says what it skipped. Add a line to TOOLS for each new tool: "command package"
+# (the command may be an absolute path, for tools kept off PATH).
 set -euo pipefail
 
 TOOLS=(
 	"etcdctl etcd-client"
 	"busybox busybox-static"
+	"containerd containerd"
+	"runc runc"
+	"/usr/lib/cni/bridge containernetworking-plugins"
+	"docker-registry docker-registry"
 )
 
 missing=()

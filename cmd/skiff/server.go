@@ -67,6 +67,8 @@ func (f *serverFlags) register(fs *pflag.FlagSet) {
 	fs.DurationVar(&f.loops.NodeMonitorGracePeriod, "node-monitor-grace-period", 40*time.Second, "how long a node may go unheard (Lease and status) before it is marked Ready=Unknown and tainted unreachable")
 	fs.DurationVar(&f.loops.NodeStartupGracePeriod, "node-startup-grace-period", 60*time.Second, "the same allowance for a node that has never been Ready")
 	fs.DurationVar(&f.loops.NodeMonitorPeriod, "node-monitor-period", 5*time.Second, "how often node health is checked")
+	fs.StringVar(&f.loops.ClusterCIDR, "cluster-cidr", "10.42.0.0/16", "the range each node's pod CIDR is cut from")
+	fs.IntVar(&f.loops.NodeCIDRMaskSize, "node-cidr-mask-size", 24, "prefix length of each node's pod CIDR")
 	fs.IntVar(&f.loops.TerminatedPodGCThreshold, "terminated-pod-gc-threshold", 12500, "how many terminated pods may exist before the oldest are deleted")
 	fs.Int64Var(&f.notReadyTol, "default-not-ready-toleration-seconds", 300, "tolerationSeconds of the not-ready:NoExecute toleration admission adds to every pod that has none")
 	fs.Int64Var(&f.unreachTol, "default-unreachable-toleration-seconds", 300, "tolerationSeconds of the unreachable:NoExecute toleration admission adds to every pod that has none")

@@ -43,6 +43,10 @@ type Options struct {
 	TerminatedPodGCThreshold int
 	// Workers is how many keys each loop syncs at once (5).
 	Workers int
+	// ClusterCIDR is the range node pod CIDRs are cut from
+	// (10.42.0.0/16); NodeCIDRMaskSize the size of each (24).
+	ClusterCIDR      string
+	NodeCIDRMaskSize int
 }
 
 // WithDefaults fills in upstream's defaults.
@@ -61,6 +65,12 @@ func (o Options) WithDefaults() Options {
 	}
 	if o.Workers <= 0 {
 		o.Workers = 5
+	}
+	if o.ClusterCIDR == "" {
+		o.ClusterCIDR = "10.42.0.0/16"
+	}
+	if o.NodeCIDRMaskSize <= 0 {
+		o.NodeCIDRMaskSize = 24
 	}
 	return o
 }
