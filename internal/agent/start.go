@@ -163,7 +163,7 @@ func (w *worker) ensureImage(ctx context.Context, pod *corev1.Pod, c *corev1.Con
 		}
 	}
 	a.containerEvent(pod, c.Name, corev1.EventTypeNormal, eventPulling, "Pulling image %q", c.Image)
-	pulled, err := images.PullImage(ctx, spec, nil, sbCfg)
+	pulled, err := w.pull(ctx, pod, spec, sbCfg)
 	if err != nil {
 		w.backoffs[key] = policy.next(w.backoffs[key], now, now)
 		w.wakeAt(now.Add(w.backoffs[key].Delay))
