@@ -9,6 +9,7 @@ import (
 	"skiff.dev/internal/controllers/job"
 	"skiff.dev/internal/controllers/manager"
 	"skiff.dev/internal/controllers/namespace"
+	"skiff.dev/internal/controllers/nodeipam"
 	"skiff.dev/internal/controllers/nodelifecycle"
 	"skiff.dev/internal/controllers/podgc"
 	"skiff.dev/internal/controllers/replicaset"
@@ -33,6 +34,7 @@ var registry = []manager.Entry{
 	{Name: job.Name, New: job.New},
 	{Name: cronjob.Name, New: cronjob.New},
 	{Name: ttlafterfinished.Name, New: ttlafterfinished.New},
+	{Name: nodeipam.Name, New: nodeipam.New},
 	{Name: nodelifecycle.Name, New: nodelifecycle.New},
 	{Name: taintevict.Name, New: taintevict.New},
 	{Name: disruption.Name, New: disruption.New},
