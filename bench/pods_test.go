@@ -79,7 +79,7 @@ func startUp(b *testing.B) (*rest.Config, *bench.Process) {
 	}
 	dataDir := filepath.Join(b.TempDir(), "data")
 	cmd := exec.Command(bin, "up", "--data-dir", dataDir, "--api-port", "0", "--bind-address", "127.0.0.1", "--kubelet-port", "0",
-		"--max-pods", "1000")
+		"--max-pods", "1000", "--runtime", "process")
 	ctx, cancel := context.WithTimeout(b.Context(), time.Minute)
 	defer cancel()
 	p, err := bench.StartProcess(ctx, cmd, dataDir, nil)
@@ -151,7 +151,7 @@ func BenchmarkAgent100Pods(b *testing.B) {
 	token := filepath.Join(filepath.Dir(server.Kubeconfig), "token")
 	dataDir := filepath.Join(b.TempDir(), "agent")
 	cmd := exec.Command(bin, "agent", "--server", server.URL, "--token-file", token, "--data-dir", dataDir,
-		"--node-name", "bench-node", "--kubelet-port", "0")
+		"--node-name", "bench-node", "--kubelet-port", "0", "--runtime", "process")
 	ctx, cancel := context.WithTimeout(b.Context(), time.Minute)
 	agent, err := bench.StartProcessUntil(ctx, cmd, dataDir, "node started", nil)
 	started := time.Now()

@@ -11,7 +11,7 @@ times=()
 for i in $(seq "$runs"); do
 	dir=$(mktemp -d)
 	start=$(date +%s%N)
-	bin/skiff up --data-dir "$dir" --api-port 0 >"$dir/out" 2>"$dir/err" &
+	bin/skiff up --data-dir "$dir" --api-port 0 --runtime process >"$dir/out" 2>"$dir/err" &
 	pid=$!
 	until grep -q "skiff is up" "$dir/out" 2>/dev/null; do
 		kill -0 "$pid" 2>/dev/null || { cat "$dir/err"; exit 1; }

@@ -78,18 +78,20 @@ type cluster struct {
 	kubeconfig string
 	url        string // the API server's
 	node       string
+	runtime    string        // as `up` reported it: process or cri
 	out        *lockedBuffer // the child's stdout and stderr
 	exited     chan struct{}
 }
 
 var (
 	upLine     = regexp.MustCompile(`^skiff is up: API at (https://\S+)`)
-	joinedLine = regexp.MustCompile(`^node (\S+) joined, runtime: process`)
+	joinedLine = regexp.MustCompile(`^node (\S+) joined, runtime: (\S+)`)
 )
 
 // startCluster runs `skiff up` on free ports in a fresh data directory,
 // waits until it says the API is up and the node has joined, and stops it
-// when the test ends. extra are more flags for `skiff up`. It skips the
+// when the test ends. The node uses the process runtime unless extra (more
+// flags for `skiff up`) names another. It skips the
 // test under -short and when kubectl is missing.
 func startCluster(t *testing.T, extra ...string) *cluster {
 	t.Helper()
@@ -123,6 +125,7 @@ func startCluster(t *testing.T, extra ...string) *cluster {
 				up <- m[1]
 			}
 			if m := joinedLine.FindStringSubmatch(lines.Text()); m != nil {
+				c.runtime = m[2]
 				joined <- m[1]
 			}
 		}
@@ -141,7 +144,7 @@ func startCluster(t *testing.T, extra ...string) *cluster {
 		case <-c.exited:
 			t.Fatalf("skiff up exited before it was up:\n%s", c.out)
 		case <-deadline:
-			t.Fatalf("skiff up did not say `skiff is up` and `node … joined, runtime: process` within 90s:\n%s", c.out)
+			t.Fatalf("skiff up did not say `skiff is up` and `node … joined, runtime: …` within 90s:\n%s", c.out)
 		}
 	}
 	k := &kubectl{t: t, kubeconfig: c.kubeconfig}

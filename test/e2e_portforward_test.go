@@ -67,18 +67,38 @@ spec:
 `)
 	s.wait("pod/web", "condition=Ready")
 
+	localPort, stderr := s.portForward("pod/web", port)
+	// Two requests, each on a new connection: a new stream of the same forward.
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	for i := 0; i < 2; i++ {
+		resp, err := client.Get("http://127.0.0.1:" + localPort + "/hello.txt")
+		if err != nil {
+			t.Fatalf("GET through the forward: %v; kubectl port-forward said:\n%s", err, stderr)
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != http.StatusOK || string(body) != want {
+			t.Fatalf("GET through the forward: %d %q (%v), want 200 %q", resp.StatusCode, body, err, want)
+		}
+	}
+}
+
+// portForward runs `kubectl port-forward target :port` until the test ends
+// and returns the local port it forwards from, and its stderr.
+func (s *space) portForward(target string, port int) (string, *lockedBuffer) {
+	s.t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	forward := s.k.cmd(ctx, s.args([]string{"port-forward", "pod/web", fmt.Sprintf(":%d", port)})...)
+	forward := s.k.cmd(ctx, s.args([]string{"port-forward", target, fmt.Sprintf(":%d", port)})...)
 	stdout, err := forward.StdoutPipe()
 	if err != nil {
-		t.Fatal(err)
+		s.t.Fatal(err)
 	}
-	var stderr lockedBuffer
-	forward.Stderr = &stderr
+	stderr := &lockedBuffer{}
+	forward.Stderr = stderr
 	if err := forward.Start(); err != nil {
-		t.Fatal(err)
+		s.t.Fatal(err)
 	}
-	defer func() { cancel(); _ = forward.Wait() }()
+	s.t.Cleanup(func() { cancel(); _ = forward.Wait() })
 	local := make(chan string, 1)
 	go func() {
 		lines := bufio.NewScanner(stdout)
@@ -88,23 +108,11 @@ spec:
 			}
 		}
 	}()
-	var localPort string
 	select {
-	case localPort = <-local:
+	case p := <-local:
+		return p, stderr
 	case <-time.After(30 * time.Second):
-		t.Fatalf("kubectl port-forward did not say `Forwarding from 127.0.0.1:… -> %d` within 30s; stderr:\n%s", port, stderr.String())
+		s.t.Fatalf("kubectl port-forward did not say `Forwarding from 127.0.0.1:… -> %d` within 30s; stderr:\n%s", port, stderr.String())
 	}
-	// Two requests, each on a new connection: a new stream of the same forward.
-	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
-	for i := 0; i < 2; i++ {
-		resp, err := client.Get("http://127.0.0.1:" + localPort + "/hello.txt")
-		if err != nil {
-			t.Fatalf("GET through the forward: %v; kubectl port-forward said:\n%s", err, stderr.String())
-		}
-		body, err := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if err != nil || resp.StatusCode != http.StatusOK || string(body) != want {
-			t.Fatalf("GET through the forward: %d %q (%v), want 200 %q", resp.StatusCode, body, err, want)
-		}
-	}
+	return "", stderr
 }

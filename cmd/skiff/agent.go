@@ -53,7 +53,7 @@ func (f *nodeFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.nodeName, "node-name", "", "name of the node; default the host name")
 	fs.IntVar(&f.kubeletPort, "kubelet-port", node.DefaultKubeletPort, "HTTPS port of the node's API (logs, exec, port-forward); 0 picks a free one")
 	fs.IntVar(&f.maxPods, "max-pods", 110, "how many pods the node takes")
-	fs.StringVar(&f.runtime, "runtime", node.RuntimeProcess, "container runtime: process (containers run as host processes) or sim (hollow containers)")
+	fs.StringVar(&f.runtime, "runtime", "", "container runtime: cri (containerd, which skiff runs), process (containers run as host processes) or sim (hollow containers); default cri as root with containerd installed, else process")
 }
 
 func (f *agentFlags) register(fs *pflag.FlagSet) {

@@ -10,6 +10,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -47,8 +48,14 @@ type Options struct {
 	NodeName string
 	// DataDir holds the node's credentials, runtime state, pods and logs.
 	DataDir string
-	// Runtime is RuntimeProcess (default) or RuntimeSim.
+	// Runtime is RuntimeCRI, RuntimeProcess or RuntimeSim; empty means
+	// DefaultRuntime().
 	Runtime string
+	// Containerd is the containerd binary RuntimeCRI runs ("containerd"
+	// on PATH if empty); ContainerdLog receives its output
+	// (DataDir/containerd.log if nil).
+	Containerd    string
+	ContainerdLog io.Writer
 	// KubeletPort is the agent API's port; 0 picks a free one, -1 serves
 	// no API (hollow nodes).
 	KubeletPort int
@@ -77,7 +84,7 @@ type Node struct {
 // runs. Cancelling ctx stops it; Wait reports how it ended.
 func Start(ctx context.Context, o Options) (*Node, error) {
 	if o.Runtime == "" {
-		o.Runtime = RuntimeProcess
+		o.Runtime = DefaultRuntime()
 	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
@@ -103,11 +110,20 @@ func Start(ctx context.Context, o Options) (*Node, error) {
 	// second (each start is several status writes and events); skiff's
 	// agents are close to their API server, so let a burst through.
 	cfg.QPS, cfg.Burst = 500, 1000
-	rt, err := newRuntime(o, internalIP(o.Addresses))
-	if err != nil {
+	var (
+		rt  runtime.Runtime
+		img runtime.Images
+		cd  *containerdNode
+	)
+	if o.Runtime == RuntimeCRI {
+		if cd, err = startContainerd(ctx, o, o.Log); err != nil {
+			return nil, err
+		}
+		rt, img = cd.containerd.Runtime(), cd.containerd.Images()
+	} else if rt, err = newRuntime(o, internalIP(o.Addresses)); err != nil {
 		return nil, err
 	}
-	ao := agent.Options{Config: cfg, NodeName: o.NodeName, DataDir: o.DataDir, Runtime: rt,
+	ao := agent.Options{Config: cfg, NodeName: o.NodeName, DataDir: o.DataDir, Runtime: rt, Images: img,
 		Addresses: o.Addresses, Capacity: o.Capacity, MaxPods: o.MaxPods, Log: o.Log.With("node", o.NodeName)}
 	var ln net.Listener
 	if o.KubeletPort >= 0 {
@@ -123,20 +139,27 @@ func Start(ctx context.Context, o Options) (*Node, error) {
 	a, err := agent.New(ao)
 	if err != nil {
 		closeListener(ln)
+		cd.stopIfRunning()
 		return nil, err
 	}
 	var srv *http.Server
 	if ln != nil {
 		if srv, err = apiServer(a, rt, creds, o.Log); err != nil {
 			ln.Close()
+			cd.stopIfRunning()
 			return nil, err
 		}
 		go func() { _ = srv.ServeTLS(ln, "", "") }()
 	}
 	n := &Node{name: o.NodeName, runtime: o.Runtime, done: make(chan struct{})}
+	if cd != nil {
+		n.runtime += " (" + cd.containerd.Version() + ")"
+		go cd.writeNetwork(ctx, cfg, o.NodeName, o.Log)
+	}
 	go func() {
 		defer close(n.done)
 		n.err = a.Run(ctx)
+		cd.stopIfRunning()
 		if srv != nil {
 			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 			_ = srv.Shutdown(sctx)
@@ -160,7 +183,7 @@ func newRuntime(o Options, hostIP string) (runtime.Runtime, error) {
 	case RuntimeSim:
 		return sim.New(sim.Options{HostIP: hostIP})
 	}
-	return nil, fmt.Errorf("node: unknown runtime %q: want %s or %s", o.Runtime, RuntimeProcess, RuntimeSim)
+	return nil, fmt.Errorf("node: unknown runtime %q: want %s, %s or %s", o.Runtime, RuntimeCRI, RuntimeProcess, RuntimeSim)
 }
 
 // apiServer is the agent's HTTPS API. Only callers with a client
