@@ -23,6 +23,9 @@ type PodStartupOptions struct {
 	Command []string
 	// NodeName, when set, binds the pods to that node without a scheduler.
 	NodeName string
+	// Image is the containers' image; "none" (for the process runtime) if
+	// empty.
+	Image string
 }
 
 // PodStartup creates Count pods and measures, for each, the time from just
@@ -70,7 +73,7 @@ func PodStartup(ctx context.Context, cfg *rest.Config, o PodStartupOptions) (*La
 				mu.Lock()
 				sent[name] = time.Now()
 				mu.Unlock()
-				if _, err := cs.CoreV1().Pods(o.Namespace).Create(ctx, startupPod(name, o.NodeName, o.Command), metav1.CreateOptions{}); err != nil {
+				if _, err := cs.CoreV1().Pods(o.Namespace).Create(ctx, startupPod(name, o.NodeName, o.Image, o.Command), metav1.CreateOptions{}); err != nil {
 					errs <- err
 					return
 				}
@@ -110,14 +113,17 @@ func PodStartup(ctx context.Context, cfg *rest.Config, o PodStartupOptions) (*La
 	return lat, nil
 }
 
-func startupPod(name, node string, command []string) *corev1.Pod {
+func startupPod(name, node, image string, command []string) *corev1.Pod {
+	if image == "" {
+		image = "none"
+	}
 	grace := int64(1)
 	return &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{"bench": "startup"}},
 		Spec: corev1.PodSpec{
 			TerminationGracePeriodSeconds: &grace,
 			NodeName:                      node,
-			Containers:                    []corev1.Container{{Name: "c", Image: "none", Command: command}},
+			Containers:                    []corev1.Container{{Name: "c", Image: image, Command: command}},
 		},
 	}
 }

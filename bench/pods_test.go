@@ -70,33 +70,11 @@ func reportMemory(b *testing.B, pid int, name string) {
 	b.ReportMetric(float64(sum.Anon)/(1<<20), "helpers-anon-MB")
 }
 
-// startUp starts `skiff up` on a fresh data dir and waits for its node.
+// startUp starts `skiff up` (process runtime) on a fresh data dir and
+// waits for its node.
 func startUp(b *testing.B) (*rest.Config, *bench.Process) {
 	b.Helper()
-	bin, err := skiffBinary()
-	if err != nil {
-		b.Fatal(err)
-	}
-	dataDir := filepath.Join(b.TempDir(), "data")
-	cmd := exec.Command(bin, "up", "--data-dir", dataDir, "--api-port", "0", "--bind-address", "127.0.0.1", "--kubelet-port", "0",
-		"--max-pods", "1000", "--runtime", "process")
-	ctx, cancel := context.WithTimeout(b.Context(), time.Minute)
-	defer cancel()
-	p, err := bench.StartProcess(ctx, cmd, dataDir, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() {
-		if err := p.Stop(30 * time.Second); err != nil {
-			b.Errorf("skiff up: %v", err)
-		}
-	})
-	cfg, err := p.Config()
-	if err != nil {
-		b.Fatal(err)
-	}
-	waitNodes(b, kubernetes.NewForConfigOrDie(cfg), 1)
-	return cfg, p
+	return startUpWith(b, "--runtime", "process")
 }
 
 // waitNodes waits until n nodes report Ready.

@@ -3,6 +3,7 @@ package test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -14,8 +15,10 @@ import (
 	"testing"
 	"time"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 
+	"skiff.dev/internal/images"
 	"skiff.dev/internal/runtime/cri"
 )
 
@@ -31,7 +34,24 @@ func TestE2EContainerd(t *testing.T) {
 			t.Skipf("%s is not installed (scripts/deps.sh installs it as root)", bin)
 		}
 	}
-	c := startCluster(t, "--runtime", "cri")
+	// A private registry with basic auth, reached over plain HTTP through
+	// --registries, for imagePullSecrets.
+	busybox, err := images.Busybox("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	private, err := images.Serve(t.Context(), "127.0.0.1:0", map[string]v1.Image{"private/busybox:1": busybox},
+		images.WithBasicAuth("skiff", "s3cret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { private.Close() })
+	registries := filepath.Join(t.TempDir(), "registries.yaml")
+	mirror := fmt.Sprintf("mirrors:\n  %q:\n    endpoint: [\"http://%s\"]\n", private.Addr(), private.Addr())
+	if err := os.WriteFile(registries, []byte(mirror), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := startCluster(t, "--runtime", "cri", "--registries", registries)
 	if c.runtime != "cri" {
 		t.Fatalf("skiff up --runtime cri reported runtime %q", c.runtime)
 	}
@@ -103,6 +123,29 @@ spec:
 `)
 	s.eventually([]string{"ImagePullBackOff"}, "get", "pod", "missing")
 	contains(t, "kubectl describe pod missing", s.run("describe", "pod", "missing"), "ErrImagePull", "Failed to pull image")
+
+	// imagePullSecrets: with the secret the private image pulls; without
+	// it the pull fails and says why.
+	s.run("create", "secret", "docker-registry", "regcred", "--docker-server="+private.Addr(),
+		"--docker-username=skiff", "--docker-password=s3cret")
+	image := private.Addr() + "/private/busybox:1"
+	s.create("private", `apiVersion: v1
+kind: Pod
+metadata: {name: with-secret}
+spec:
+  imagePullSecrets: [{name: regcred}]
+  containers: [{name: c, image: `+image+`, command: [sleep, "3600"]}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: without-secret}
+spec:
+  # Always: the image is on the node once with-secret pulled it, and
+  # IfNotPresent would use it without credentials, as upstream does.
+  containers: [{name: c, image: `+image+`, imagePullPolicy: Always, command: [sleep, "3600"]}]
+`)
+	s.wait("pod/with-secret", "condition=Ready")
+	s.eventually([]string{"ErrImagePull", "401 Unauthorized"}, "describe", "pod", "without-secret")
 
 	// A container over its memory limit is OOMKilled.
 	s.create("hog", `apiVersion: v1

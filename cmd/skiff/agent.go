@@ -47,12 +47,14 @@ type nodeFlags struct {
 	kubeletPort int
 	runtime     string
 	maxPods     int
+	registries  string
 }
 
 func (f *nodeFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.nodeName, "node-name", "", "name of the node; default the host name")
 	fs.IntVar(&f.kubeletPort, "kubelet-port", node.DefaultKubeletPort, "HTTPS port of the node's API (logs, exec, port-forward); 0 picks a free one")
 	fs.IntVar(&f.maxPods, "max-pods", 110, "how many pods the node takes")
+	fs.StringVar(&f.registries, "registries", "", "YAML file of registry mirrors, as k3s's registries.yaml (mirrors: HOST: endpoint: [URL]); an http:// endpoint is a plain-HTTP registry")
 	fs.StringVar(&f.runtime, "runtime", "", "container runtime: cri (containerd, which skiff runs), process (containers run as host processes) or sim (hollow containers); default cri as root with containerd installed, else process")
 }
 
@@ -108,8 +110,15 @@ func (f *nodeFlags) start(ctx context.Context, server, token, dataDir string) (*
 	if name == "" {
 		name = defaultNodeName()
 	}
+	var registries map[string]string
+	if f.registries != "" {
+		var err error
+		if registries, err = node.ReadRegistries(f.registries); err != nil {
+			return nil, err
+		}
+	}
 	n, err := node.Start(ctx, node.Options{Server: server, Token: token, NodeName: name, DataDir: dataDir,
-		Runtime: f.runtime, KubeletPort: f.kubeletPort, MaxPods: f.maxPods, Log: slog.Default()})
+		Runtime: f.runtime, KubeletPort: f.kubeletPort, MaxPods: f.maxPods, Registries: registries, Log: slog.Default()})
 	if err != nil {
 		return nil, err
 	}

@@ -78,8 +78,13 @@ func startContainerd(ctx context.Context, o Options, log *slog.Logger) (*contain
 		}
 		out = logFile
 	}
+	hosts := map[string]string{}
+	for h, u := range o.Registries {
+		hosts[h] = u
+	}
+	hosts[images.RegistryHost] = "http://" + reg.Addr()
 	c, err := cri.Start(ctx, cri.Options{DataDir: o.DataDir, Binary: o.Containerd, SandboxImage: images.PauseRef,
-		RegistryHosts: map[string]string{images.RegistryHost: "http://" + reg.Addr()},
+		RegistryHosts: hosts,
 		CNIConfDir:    confDir, Log: out})
 	if err != nil {
 		_ = reg.Close()
@@ -103,7 +108,11 @@ func (c *containerdNode) writeNetwork(ctx context.Context, cfg *rest.Config, nam
 	for ctx.Err() == nil {
 		n, err := cs.CoreV1().Nodes().Get(ctx, name, metav1.GetOptions{})
 		if err == nil && n.Spec.PodCIDR != "" {
-			if err := cri.WriteCNIConfig(c.cniConfDir, n.Spec.PodCIDR); err != nil {
+			removed, err := cri.WriteCNIConfig(c.cniConfDir, n.Spec.PodCIDR, "")
+			if len(removed) > 0 {
+				log.Warn("removed a bridge left by an earlier cluster", "bridge", cri.CNIBridge, "addresses", removed)
+			}
+			if err != nil {
 				log.Error("pod network: writing the CNI configuration", "err", err)
 				return
 			}

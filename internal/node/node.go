@@ -56,6 +56,9 @@ type Options struct {
 	// (DataDir/containerd.log if nil).
 	Containerd    string
 	ContainerdLog io.Writer
+	// Registries maps registry hosts to the URLs containerd pulls them
+	// from (see ReadRegistries); skiff's own registry.skiff.local is added.
+	Registries map[string]string
 	// KubeletPort is the agent API's port; 0 picks a free one, -1 serves
 	// no API (hollow nodes).
 	KubeletPort int

@@ -50,7 +50,7 @@ func routeClash(cidr netip.Prefix) string {
 	sc.Scan() // header
 	for sc.Scan() {
 		fields := strings.Fields(sc.Text())
-		if len(fields) < 8 || fields[0] == CNIBridge {
+		if len(fields) < 8 || fields[0] == testBridge {
 			continue
 		}
 		dst, err1 := hex.DecodeString(fields[1])

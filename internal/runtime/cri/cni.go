@@ -60,7 +60,7 @@ type portmapPlugin struct {
 // hostPort. The loopback interface is not listed: containerd's CRI plugin
 // brings up lo in every pod itself, with the loopback plugin from its
 // bin_dir.
-func cniConfig(podCIDR string) ([]byte, error) {
+func cniConfig(podCIDR, bridge string) ([]byte, error) {
 	prefix, err := netip.ParsePrefix(podCIDR)
 	if err != nil {
 		return nil, fmt.Errorf("cri: pod CIDR: %w", err)
@@ -78,7 +78,7 @@ func cniConfig(podCIDR string) ([]byte, error) {
 		Plugins: []any{
 			bridgePlugin{
 				Type:        "bridge",
-				Bridge:      CNIBridge,
+				Bridge:      bridge,
 				IsGateway:   true,
 				IPMasq:      true,
 				HairpinMode: true,
@@ -102,15 +102,26 @@ func cniConfig(podCIDR string) ([]byte, error) {
 }
 
 // WriteCNIConfig writes dir/10-skiff.conflist, the pod network for the
-// node's pod CIDR. containerd watches the directory, so it may be written
-// before or after Start; pods cannot start until it exists.
-func WriteCNIConfig(dir, podCIDR string) error {
-	data, err := cniConfig(podCIDR)
+// node's pod CIDR on the given bridge (CNIBridge if empty; tests that run
+// beside a node use another). containerd watches the directory, so it may
+// be written before or after Start; pods cannot start until it exists. As
+// root, a bridge left with an address outside podCIDR (by an earlier
+// cluster) is removed first, and its old addresses are returned.
+func WriteCNIConfig(dir, podCIDR, bridge string) (removed []string, err error) {
+	if bridge == "" {
+		bridge = CNIBridge
+	}
+	data, err := cniConfig(podCIDR, bridge)
 	if err != nil {
-		return err
+		return nil, err
+	}
+	if os.Geteuid() == 0 {
+		if removed, err = removeStaleBridge(bridge, podCIDR); err != nil {
+			return nil, err
+		}
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("cri: %w", err)
+		return removed, fmt.Errorf("cri: %w", err)
 	}
-	return writeFile(filepath.Join(dir, CNIConfigFile), data)
+	return removed, writeFile(filepath.Join(dir, CNIConfigFile), data)
 }

@@ -5,12 +5,13 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 )
 
 func TestWriteCNIConfig(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "net.d")
-	if err := WriteCNIConfig(dir, "10.88.0.0/24"); err != nil {
+	if _, err := WriteCNIConfig(dir, "10.88.0.0/24", testBridge); err != nil {
 		t.Fatal(err)
 	}
 	data, err := os.ReadFile(filepath.Join(dir, "10-skiff.conflist"))
@@ -27,7 +28,7 @@ func TestWriteCNIConfig(t *testing.T) {
 		"plugins": []any{
 			map[string]any{
 				"type":        "bridge",
-				"bridge":      "skiff0",
+				"bridge":      testBridge,
 				"isGateway":   true,
 				"ipMasq":      true,
 				"hairpinMode": true,
@@ -55,7 +56,7 @@ func TestWriteCNIConfig(t *testing.T) {
 	}
 
 	// Rewriting with another CIDR replaces the range.
-	if err := WriteCNIConfig(dir, "10.42.3.0/24"); err != nil {
+	if _, err := WriteCNIConfig(dir, "10.42.3.0/24", testBridge); err != nil {
 		t.Fatal(err)
 	}
 	data, err = os.ReadFile(filepath.Join(dir, "10-skiff.conflist"))
@@ -74,7 +75,7 @@ func TestWriteCNIConfig(t *testing.T) {
 }
 
 func TestCNIConfigIPv6(t *testing.T) {
-	data, err := cniConfig("fd00:42::/64")
+	data, err := cniConfig("fd00:42::/64", testBridge)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,11 +97,23 @@ func TestCNIConfigIPv6(t *testing.T) {
 func TestWriteCNIConfigRejectsBadCIDR(t *testing.T) {
 	dir := t.TempDir()
 	for _, cidr := range []string{"", "10.88.0.0", "10.88.0.1/24", "nonsense/24"} {
-		if err := WriteCNIConfig(dir, cidr); err == nil {
+		if _, err := WriteCNIConfig(dir, cidr, testBridge); err == nil {
 			t.Errorf("WriteCNIConfig(%q): no error", cidr)
 		}
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
 		t.Errorf("a rejected CIDR left %d files", len(entries))
+	}
+}
+
+// TestWriteCNIConfigDefaultBridge: with no bridge named, pods attach to
+// CNIBridge.
+func TestWriteCNIConfigDefaultBridge(t *testing.T) {
+	data, err := cniConfig("10.88.0.0/24", CNIBridge)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), `"bridge": "skiff0"`) {
+		t.Errorf("conflist does not name skiff0:\n%s", data)
 	}
 }

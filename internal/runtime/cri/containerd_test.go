@@ -25,6 +25,10 @@ import (
 // overlaps it.
 const testPodCIDR = "10.88.0.0/24"
 
+// testBridge is the tests' own bridge: a node running on the same host
+// (an end-to-end test, say) uses CNIBridge with another pod CIDR.
+const testBridge = "skifftest0"
+
 // startTestContainerd serves skiff's pause and busybox images from a local
 // registry, starts a containerd under a temporary directory that pulls from
 // it, and registers the cleanup of everything the test may leave behind.
@@ -51,7 +55,7 @@ func startTestContainerd(t *testing.T, ctx context.Context) (*Containerd, layout
 	t.Cleanup(func() { reg.Close() })
 
 	dir := t.TempDir()
-	bridgeExisted := linkExists(CNIBridge)
+	bridgeExisted := linkExists(testBridge)
 	created := absentPaths(hostPaths())
 	logFile, err := os.Create(filepath.Join(dir, "containerd.log"))
 	if err != nil {
@@ -63,7 +67,7 @@ func startTestContainerd(t *testing.T, ctx context.Context) (*Containerd, layout
 		RegistryHosts: map[string]string{images.RegistryHost: "http://" + reg.Addr()},
 		Log:           logFile,
 	}
-	if err := WriteCNIConfig(filepath.Join(dir, "cni", "net.d"), testPodCIDR); err != nil {
+	if _, err := WriteCNIConfig(filepath.Join(dir, "cni", "net.d"), testPodCIDR, testBridge); err != nil {
 		t.Fatal(err)
 	}
 	l := newLayout(dir)
@@ -90,9 +94,9 @@ func startTestContainerd(t *testing.T, ctx context.Context) (*Containerd, layout
 		if t.Failed() {
 			t.Logf("containerd log:\n%s", readLog(dir))
 		}
-		if !bridgeExisted && linkExists(CNIBridge) {
-			if out, err := exec.Command("ip", "link", "delete", CNIBridge).CombinedOutput(); err != nil {
-				t.Logf("cleanup: ip link delete %s: %v %s", CNIBridge, err, out)
+		if !bridgeExisted && linkExists(testBridge) {
+			if out, err := exec.Command("ip", "link", "delete", testBridge).CombinedOutput(); err != nil {
+				t.Logf("cleanup: ip link delete %s: %v %s", testBridge, err, out)
 			}
 		}
 		removeCreated(t, created)
