@@ -74,6 +74,7 @@ func removeStaleBuilds() {
 // the process runtime.
 type cluster struct {
 	cmd        *exec.Cmd
+	args       []string // the skiff binary and its arguments
 	dataDir    string
 	kubeconfig string
 	url        string // the API server's
@@ -101,10 +102,20 @@ func startCluster(t *testing.T, extra ...string) *cluster {
 	if _, err := exec.LookPath("kubectl"); err != nil {
 		t.Skip("kubectl is not on PATH: the end-to-end tests drive the real kubectl (CI installs it)")
 	}
-	bin := skiffBinary(t)
-	c := &cluster{dataDir: t.TempDir(), out: &lockedBuffer{}, exited: make(chan struct{})}
+	c := &cluster{dataDir: t.TempDir(), out: &lockedBuffer{}}
 	c.kubeconfig = filepath.Join(c.dataDir, "admin.kubeconfig")
-	c.cmd = exec.Command(bin, append([]string{"up", "--data-dir", c.dataDir, "--api-port", "0", "--kubelet-port", "0", "--runtime", "process"}, extra...)...)
+	c.args = append([]string{skiffBinary(t), "up", "--data-dir", c.dataDir, "--api-port", "0", "--kubelet-port", "0", "--runtime", "process"}, extra...)
+	c.launch(t)
+	t.Cleanup(func() { c.stop(t) })
+	return c
+}
+
+// launch runs `skiff up` with c.args and waits until it says the API is up
+// and the node has joined, and the node is Ready.
+func (c *cluster) launch(t *testing.T) {
+	t.Helper()
+	c.exited = make(chan struct{})
+	c.cmd = exec.Command(c.args[0], c.args[1:]...)
 	c.cmd.Stderr = c.out
 	c.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM} // should the test binary die
 	stdout, err := c.cmd.StdoutPipe()
@@ -114,9 +125,8 @@ func startCluster(t *testing.T, extra ...string) *cluster {
 	if err := c.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { c.stop(t) })
-
 	up, joined := make(chan string, 1), make(chan string, 1)
+	exited := c.exited
 	go func() {
 		lines := bufio.NewScanner(stdout)
 		for lines.Scan() {
@@ -130,7 +140,7 @@ func startCluster(t *testing.T, extra ...string) *cluster {
 			}
 		}
 		_ = c.cmd.Wait()
-		close(c.exited)
+		close(exited)
 	}()
 	deadline := time.After(90 * time.Second)
 	for _, want := range []chan string{up, joined} {
@@ -141,7 +151,7 @@ func startCluster(t *testing.T, extra ...string) *cluster {
 			} else {
 				c.url = got
 			}
-		case <-c.exited:
+		case <-exited:
 			t.Fatalf("skiff up exited before it was up:\n%s", c.out)
 		case <-deadline:
 			t.Fatalf("skiff up did not say `skiff is up` and `node … joined, runtime: …` within 90s:\n%s", c.out)
@@ -149,7 +159,19 @@ func startCluster(t *testing.T, extra ...string) *cluster {
 	}
 	k := &kubectl{t: t, kubeconfig: c.kubeconfig}
 	k.run("wait", "--for=condition=Ready", "node/"+c.node, "--timeout=50s")
-	return c
+}
+
+// restart stops `skiff up` with SIGTERM and starts it again on the same
+// data directory, as a user restarting it would.
+func (c *cluster) restart(t *testing.T) {
+	t.Helper()
+	_ = c.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-c.exited:
+	case <-time.After(60 * time.Second):
+		t.Fatalf("skiff up did not exit within 60s of SIGTERM")
+	}
+	c.launch(t)
 }
 
 // workloads are the kinds whose controllers make pods.

@@ -114,6 +114,17 @@ spec:
 	}
 	s.eventually([]string{"1"}, "get", "pod", names[2], "-o", "jsonpath={.status.containerStatuses[0].restartCount}")
 
+	// Restarting skiff (the agent and its containerd) leaves healthy
+	// containers running: the same containers, no new restarts.
+	const ids = `{range .items[*]}{.metadata.name}={.status.containerStatuses[0].containerID}/{.status.containerStatuses[0].restartCount} {end}`
+	s.wait("pod/"+names[2], "condition=Ready")
+	before := s.get("pods", ids)
+	c.restart(t)
+	s.run("rollout", "status", "deployment/web", "--timeout=60s")
+	if after := s.get("pods", ids); after != before {
+		t.Errorf("containers changed across a restart of skiff:\nbefore %s\nafter  %s", before, after)
+	}
+
 	// A missing image: ErrImagePull, then ImagePullBackOff.
 	s.create("missing", `apiVersion: v1
 kind: Pod
