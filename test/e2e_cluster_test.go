@@ -157,7 +157,17 @@ func (c *cluster) launch(t *testing.T) {
 			t.Fatalf("skiff up did not say `skiff is up` and `node … joined, runtime: …` within 90s:\n%s", c.out)
 		}
 	}
+	// "joined" is said once the agent runs; its Node object follows, and
+	// kubectl wait fails at once on an object that does not exist yet.
 	k := &kubectl{t: t, kubeconfig: c.kubeconfig}
+	for wait := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if _, err := k.try("get", "node", c.node); err == nil {
+			break
+		}
+		if time.Now().After(wait) {
+			t.Fatalf("node %s was not registered within 30s of joining:\n%s", c.node, c.out)
+		}
+	}
 	k.run("wait", "--for=condition=Ready", "node/"+c.node, "--timeout=50s")
 }
 

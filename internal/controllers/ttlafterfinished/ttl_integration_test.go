@@ -32,9 +32,38 @@ func TestDeletesFinishedJob(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// A watch sees "short" complete even if the TTL controller deletes it
+	// before a poll would have.
+	w, err := env.Client.BatchV1().Jobs("default").Watch(ctx, metav1.ListOptions{FieldSelector: "metadata.name=short"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	completed := make(chan time.Time, 1)
+	go func() {
+		for ev := range w.ResultChan() {
+			j, ok := ev.Object.(*batchv1.Job)
+			if !ok {
+				continue
+			}
+			for _, c := range j.Status.Conditions {
+				if c.Type == batchv1.JobComplete && c.Status == corev1.ConditionTrue {
+					select {
+					case completed <- c.LastTransitionTime.Time:
+					default:
+					}
+				}
+			}
+		}
+	}()
 	mk("keep", nil)
 	mk("short", ptr.To[int32](1))
 	var finished time.Time
+	select {
+	case finished = <-completed:
+	case <-time.After(30 * time.Second):
+		t.Fatal("job short did not complete within 30s")
+	}
 	completeAt := func(ctx context.Context, name string) (time.Time, error) {
 		j, err := env.Client.BatchV1().Jobs("default").Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
@@ -47,12 +76,7 @@ func TestDeletesFinishedJob(t *testing.T) {
 		}
 		return time.Time{}, nil
 	}
-	env.WaitFor(20*time.Second, "job short finished", func(ctx context.Context) (bool, error) {
-		var err error
-		finished, err = completeAt(ctx, "short")
-		return !finished.IsZero(), err
-	})
-	env.WaitFor(20*time.Second, "job keep finished", func(ctx context.Context) (bool, error) {
+	env.WaitFor(30*time.Second, "job keep finished", func(ctx context.Context) (bool, error) {
 		at, err := completeAt(ctx, "keep")
 		return !at.IsZero(), err
 	})
