@@ -1,4 +1,4 @@
-// Command pause is the process that holds a pod sandbox's namespaces open.
+// Package main is pause: the process that holds a pod sandbox's namespaces open.
 //
 // It does what the upstream pause container does: it sleeps until a signal
 // arrives, exits 0 on SIGINT or SIGTERM, and reaps every exited child on

@@ -1,6 +1,6 @@
-// Command testweb is the small HTTP server skiff's end-to-end tests run in
-// pods (image images.TestWebRef). It listens on $PORT (default 8080) and
-// answers:
+// Package main is testweb: the small HTTP server skiff's end-to-end tests
+// run in pods (image images.TestWebRef). It listens on $PORT (default 8080)
+// and answers:
 //
 //	/healthz   200 "ok"
 //	/hostname  the pod's host name
