@@ -171,6 +171,14 @@ func TestE2ENodeFailure(t *testing.T) {
 	t.Run("ServerKilledDuringScaleUp", func(t *testing.T) { e2eServerKilledDuringScaleUp(t, cp) })
 }
 
+// space creates namespace ns for the test t and a directory for its
+// manifests.
+func (cp *controlPlane) space(t *testing.T, k *kubectl, ns string) *space {
+	t.Helper()
+	k.run("create", "namespace", ns)
+	return &space{t: t, k: k, ns: ns, dir: t.TempDir()}
+}
+
 // podsByNode counts the Ready pods, not being deleted, per node.
 func podsByNode(ctx context.Context, cs kubernetes.Interface, ns, selector string) (map[string]int, error) {
 	list, err := cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: selector})
@@ -206,8 +214,7 @@ func e2eAgentStops(t *testing.T, cp *controlPlane) {
 	killGone := cp.simNodes(t, "gone-", 1)
 	k := &kubectl{t: t, kubeconfig: cp.kubeconfig}
 	cs := clientFor(t, cp.kubeconfig)
-	k.run("create", "namespace", "failover")
-	s := &space{t: t, k: k, ns: "failover", dir: t.TempDir()}
+	s := cp.space(t, k, "failover")
 	s.create("spread", `apiVersion: apps/v1
 kind: Deployment
 metadata: {name: spread}
@@ -266,8 +273,7 @@ func e2eDrainHonoursPDB(t *testing.T, cp *controlPlane) {
 	cp.simNodes(t, "drain-", 1)
 	k := &kubectl{t: t, kubeconfig: cp.kubeconfig}
 	cs := clientFor(t, cp.kubeconfig)
-	k.run("create", "namespace", "drain")
-	s := &space{t: t, k: k, ns: "drain", dir: t.TempDir()}
+	s := cp.space(t, k, "drain")
 	s.create("guarded", `apiVersion: apps/v1
 kind: Deployment
 metadata: {name: guarded}
@@ -322,8 +328,7 @@ spec:
 func e2eServerKilledDuringScaleUp(t *testing.T, cp *controlPlane) {
 	cp.simNodes(t, "many-", 1)
 	k := &kubectl{t: t, kubeconfig: cp.kubeconfig}
-	k.run("create", "namespace", "fifty")
-	s := &space{t: t, k: k, ns: "fifty", dir: t.TempDir()}
+	s := cp.space(t, k, "fifty")
 	s.create("fifty", `apiVersion: apps/v1
 kind: Deployment
 metadata: {name: fifty}

@@ -15,10 +15,7 @@ import (
 // alone.
 func TestE2E(t *testing.T) {
 	c := startCluster(t)
-	scenarios := []struct {
-		name string
-		run  func(*testing.T, *cluster)
-	}{
+	runAtOnce(t, c, []scenario{
 		{"PodRunsToCompletion", e2ePodRunsToCompletion},
 		{"Exec", e2eExec},
 		{"InitContainersInOrder", e2eInitContainersInOrder},
@@ -30,10 +27,20 @@ func TestE2E(t *testing.T) {
 		{"InsufficientCPU", e2eInsufficientCPU},
 		{"NodeSelector", e2eNodeSelector},
 		{"BadInput", e2eBadInput},
-	}
-	// The scenarios mostly wait, so they all run at once: t.Run from one
-	// goroutine each, as t.Parallel would queue them behind -parallel
-	// (GOMAXPROCS, 2 on these machines).
+	})
+	t.Run("Taints", func(t *testing.T) { e2eTaints(t, c) })
+}
+
+// scenario is one end-to-end check on a shared cluster.
+type scenario struct {
+	name string
+	run  func(*testing.T, *cluster)
+}
+
+// runAtOnce runs the scenarios on c together. They mostly wait, so they
+// all run at once: t.Run from one goroutine each, as t.Parallel would
+// queue them behind -parallel (GOMAXPROCS, 2 on these machines).
+func runAtOnce(t *testing.T, c *cluster, scenarios []scenario) {
 	var wg sync.WaitGroup
 	for _, sc := range scenarios {
 		wg.Add(1)
@@ -43,7 +50,6 @@ func TestE2E(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	t.Run("Taints", func(t *testing.T) { e2eTaints(t, c) })
 }
 
 // e2ePodRunsToCompletion: a pod running `sh -c` goes Pending → Running →

@@ -24,25 +24,13 @@ import (
 // deletion.
 func TestE2EWorkloads(t *testing.T) {
 	c := startCluster(t)
-	scenarios := []struct {
-		name string
-		run  func(*testing.T, *cluster)
-	}{
+	runAtOnce(t, c, []scenario{
 		{"DeploymentRollout", e2eDeploymentRollout},
 		{"SelfHealing", e2eSelfHealing},
 		{"StatefulSetOrder", e2eStatefulSetOrder},
 		{"Jobs", e2eJobs},
 		{"CascadingDelete", e2eCascadingDelete},
-	}
-	var wg sync.WaitGroup
-	for _, sc := range scenarios {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			t.Run(sc.name, func(t *testing.T) { sc.run(t, c) })
-		}()
-	}
-	wg.Wait()
+	})
 }
 
 // clientFor is a clientset on a kubeconfig.
